@@ -1,0 +1,1 @@
+"""The provider-neutral core: manifest -> IR -> plugins. Depends on no provider."""

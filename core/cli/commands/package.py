@@ -1,0 +1,46 @@
+"""``sls-neutral package``: write a provider's artifacts (or check them for drift)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from sls_neutral.core.cli.common import (DEFAULT_CONFIG, ConfigOpt, OutputFormat, OutputOpt, ParamOpt,
+                                         ProviderOpt, StageOpt, emit, project, providers_for)
+
+
+def register(app) -> None:
+    @app.command("package")
+    def package(config: ConfigOpt = DEFAULT_CONFIG, stage: StageOpt = None, param: ParamOpt = None,
+                provider: ProviderOpt = None,
+                out: Annotated[Optional[Path], typer.Option("-o", "--out", help="Output folder "
+                               "(default .sls-neutral/build/<stage>/<provider>; with -p all, one subfolder each).")]
+                = None,
+                check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the folder differs "
+                                                    "from what would be written (the GitOps drift gate).")] = False,
+                output: OutputOpt = OutputFormat.text) -> None:
+        """Write the provider's artifacts to a folder, atomically and byte-stable."""
+        from sls_neutral.core.errors import ArtifactDriftError
+
+        proj = project(config, stage, param)
+        names = providers_for(proj, provider)
+        results = []
+        for name in names:
+            target = (out / name if provider == "all" else out) if out else None
+            results.append(proj.package(name, target, check=check))
+        lines = []
+        drift = []
+        for r in results:
+            if check:
+                diffs = r["differences"]
+                drift += [f"{r['provider']}: {d['status']} {d['path']}" for d in diffs]
+                lines.append(f"{r['provider']}: {'up to date' if not diffs else f'{len(diffs)} differences'} "
+                             f"({r['output']})")
+            else:
+                lines.append(f"{r['provider']}: wrote {r['files']} files to {r['output']}")
+        emit({"results": results, "check": check, "clean": not drift}, output, "\n".join(lines + drift))
+        if drift:
+            raise ArtifactDriftError(f"{len(drift)} artifact(s) differ from the manifest and sources",
+                                     hint="run 'sls-neutral package' and commit the result")

@@ -1,0 +1,223 @@
+"""The pipeline in one place: manifest -> IR -> provider checks -> artifacts -> plan -> execute.
+
+Commands call :class:`Project`; it owns the order of the stages and the
+lifecycle hooks, so every command (and every test) runs the same pipeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Mapping
+
+from sls_neutral.core import ir
+from sls_neutral.core.artifacts import ArtifactSet
+from sls_neutral.core.errors import Diagnostic, ManifestError, Position, SlsnError, UnsupportedFeatureError
+from sls_neutral.core.plugins import PluginManager, get_plugin_manager
+from sls_neutral.core.provider import DeployContext, Provider, required_features
+
+STATE_DIR = ".sls-neutral"
+
+
+@dataclass
+class Project:
+    config: Path = Path("sls-neutral.yaml")
+    stage: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] | None = None
+    plugins: PluginManager | None = None
+
+    def __post_init__(self) -> None:
+        self.config = Path(self.config)
+        if self.config.is_dir():
+            self.config = self.config / "sls-neutral.yaml"
+        if self.plugins is None:
+            self.plugins = get_plugin_manager()
+
+    # ------------------------------------------------------------ compile
+    @cached_property
+    def loaded(self):
+        from sls_neutral.core.manifest import load_manifest
+
+        return load_manifest(self.config, stage=self.stage, options=self.options, env=self.env,
+                             extension_models=self.plugins.manifest_extensions())
+
+    @cached_property
+    def app(self) -> ir.App:
+        """The compiled IR, validated by the core and by every plugin (no provider chosen)."""
+        from sls_neutral.core.compiler import compile_app
+
+        app = compile_app(self.loaded)
+        self._check_plugins_enabled(app)
+        self._raise_errors(self.plugins.validate_ir(app, None))
+        return app
+
+    @property
+    def root(self) -> Path:
+        return self.config.resolve().parent
+
+    def provider_name(self, name: str | None) -> str:
+        return name or self.app.default_provider
+
+    def provider(self, name: str | None) -> Provider:
+        return self.plugins.provider(self.provider_name(name))
+
+    def app_for(self, provider_name: str | None) -> ir.App:
+        """The IR as one provider sees it: settings validated, features checked, plugins applied."""
+        provider = self.provider(provider_name)
+        cache = self.__dict__.setdefault("_app_for", {})
+        if provider.name in cache:
+            return cache[provider.name]
+        app = self.app
+        diagnostics = self._validate_settings(provider)
+        diagnostics += self._check_features(app, provider)
+        diagnostics += list(provider.check(app))
+        diagnostics += self.plugins.validate_ir(app, provider.name)
+        self._raise_errors(diagnostics)
+        app = self.plugins.transform_ir(app, provider.name)
+        cache[provider.name] = app
+        return app
+
+    def _check_plugins_enabled(self, app: ir.App) -> None:
+        known = set(self.plugins.infos)
+        problems = []
+        for index, name in enumerate(app.plugins):
+            if name not in known:
+                from sls_neutral.core.errors import did_you_mean
+
+                problems.append(Diagnostic(f"plugin '{name}' is not installed", self.loaded.position("plugins", index),
+                                           did_you_mean(name, known) or f"pip install the package providing '{name}'",
+                                           code="plugin"))
+        self._raise_errors(problems)
+
+    def _validate_settings(self, provider: Provider) -> list[Diagnostic]:
+        problems = list(self.loaded.provider_diagnostics.get(provider.name, []))
+        if problems:
+            return problems
+        model = provider.settings_model()
+        if model is None:
+            return []
+        from pydantic import ValidationError
+
+        from sls_neutral.core.manifest import pydantic_diagnostics
+
+        data = dict(self.app.settings(provider.name))
+        try:
+            validated = model.model_validate(data)
+        except ValidationError as exc:
+            vocabulary = set(model.model_fields)
+            return pydantic_diagnostics(exc, data, self.loaded.doc, ("providers", provider.name), vocabulary)
+        # keep defaults filled in, so providers read one complete settings mapping
+        settings = dict(self.app.provider_settings)
+        settings[provider.name] = validated.model_dump(mode="json")
+        self.__dict__["app"] = self.app.replace(provider_settings=settings)
+        return []
+
+    def _check_features(self, app: ir.App, provider: Provider) -> list[Diagnostic]:
+        out = []
+        for feature, users in required_features(app).items():
+            support = provider.support(feature)
+            if support.level == "none":
+                alt = f"; instead: {support.alternative}" if support.alternative else ""
+                out.append(Diagnostic(
+                    f"provider '{provider.name}' does not support {feature} (used by {', '.join(users)})",
+                    Position(app.manifest_file), f"see 'sls-neutral matrix'{alt}", code="unsupported"))
+        return out
+
+    def _raise_errors(self, diagnostics: list[Diagnostic]) -> None:
+        errors = [d for d in diagnostics if d.severity == "error"]
+        if errors:
+            if any(d.code == "unsupported" for d in errors) and len(errors) == 1:
+                raise UnsupportedFeatureError(errors[0].message, position=errors[0].position, hint=errors[0].hint)
+            raise ManifestError(diagnostics)
+
+    # ------------------------------------------------------------ package
+    def default_build_dir(self, provider: str) -> Path:
+        return self.root / STATE_DIR / "build" / self.app.stage / provider
+
+    def build(self, provider_name: str | None) -> tuple[ir.App, Provider, ArtifactSet]:
+        """Emit one provider's artifacts in memory (with the package lifecycle hooks)."""
+        provider = self.provider(provider_name)
+        app = self.app_for(provider.name)
+        from sls_neutral.core.artifacts import set_zip_cache_dir
+
+        set_zip_cache_dir(self.root / STATE_DIR / "cache" / "zip")
+        hook = self.plugins.hook
+        hook.slsn_before_package(app=app, provider=provider.name)
+        artifacts = ArtifactSet(provider.name)
+        provider.emit(app, artifacts)
+        hook.slsn_emit_artifacts(app=app, provider=provider.name, artifacts=artifacts)
+        return app, provider, artifacts
+
+    def package(self, provider_name: str | None, out_dir: Path | None = None, *, check: bool = False,
+                ) -> dict[str, Any]:
+        app, provider, artifacts = self.build(provider_name)
+        out_dir = Path(out_dir) if out_dir else self.default_build_dir(provider.name)
+        result: dict[str, Any] = {"provider": provider.name, "output": str(out_dir), "files": len(artifacts) + 1}
+        if check:
+            result["differences"] = [{"status": s, "path": p} for s, p in artifacts.diff(out_dir)]
+        else:
+            artifacts.write(out_dir)
+        self.plugins.hook.slsn_after_package(app=app, provider=provider.name, artifacts=artifacts)
+        return result
+
+    # ------------------------------------------------------------ deploy
+    def deploy_context(self, provider: str, *, endpoint_url: str | None = None, output: str = "text",
+                       progress: Any = None, options: Mapping[str, Any] | None = None) -> DeployContext:
+        stage = self.app.stage
+        return DeployContext(root=self.root, state_dir=self.root / STATE_DIR / provider / stage,
+                             build_dir=self.default_build_dir(provider), endpoint_url=endpoint_url, output=output,
+                             progress=progress, options=dict(options or {}))
+
+    def plan(self, provider_name: str | None, ctx_kwargs: Mapping[str, Any] | None = None):
+        app, provider, artifacts = self.build(provider_name)
+        ctx = self.deploy_context(provider.name, **dict(ctx_kwargs or {}))
+        plan = provider.plan(app, artifacts, ctx)
+        for extra in self.plugins.hook.slsn_plan(app=app, provider=provider.name, plan=plan):
+            plan.actions.extend(extra or ())
+        return app, provider, artifacts, plan, ctx
+
+    def deploy(self, provider_name: str | None, ctx_kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        app, provider, artifacts, plan, ctx = self.plan(provider_name, ctx_kwargs)
+        hook = self.plugins.hook
+        hook.slsn_before_deploy(app=app, provider=provider.name, plan=plan)
+        try:
+            artifacts.write(ctx.build_dir)
+            result = provider.execute(app, plan, artifacts, ctx)
+        except BaseException as exc:
+            hook.slsn_deploy_failed(app=app, provider=provider.name, error=exc)
+            raise
+        hook.slsn_after_deploy(app=app, provider=provider.name, result=result)
+        result = dict(result or {})
+        result.setdefault("plan", plan.to_dict())
+        return result
+
+    def remove(self, provider_name: str | None, ctx_kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        provider = self.provider(provider_name)
+        app = self.app_for(provider.name)
+        result = provider.remove(app, self.deploy_context(provider.name, **dict(ctx_kwargs or {})))
+        self.plugins.hook.slsn_remove(app=app, provider=provider.name)
+        return dict(result or {})
+
+    def info(self, provider_name: str | None, ctx_kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        provider = self.provider(provider_name)
+        app = self.app_for(provider.name)
+        info = dict(provider.info(app, self.deploy_context(provider.name, **dict(ctx_kwargs or {}))) or {})
+        for impl in self.plugins.hook.slsn_info.get_hookimpls():
+            kwargs = {"app": app, "provider": provider.name, "info": info}
+            extra = impl.function(**{k: kwargs[k] for k in impl.argnames})
+            if extra:
+                info.setdefault("plugins", {})[impl.plugin_name] = dict(extra)
+        return info
+
+
+def parse_params(values: list[str] | None) -> dict[str, str]:
+    """``--param NAME=VALUE`` (repeatable) into a mapping; a malformed one is a usage error."""
+    out: dict[str, str] = {}
+    for value in values or []:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip():
+            raise SlsnError(f"--param {value!r} must be NAME=VALUE")
+        out[name.strip()] = rest
+    return out
