@@ -1,0 +1,163 @@
+"""One deterministic zip per function: its Python files, the neutral runtime, its dependencies.
+
+Python sources are the handler's import closure inside the service (found with
+``ast``; packages' ``__init__.py`` included), so editing one handler changes
+only the zips of the functions that import it; non-Python files (templates,
+data) go into every zip. Dependencies are installed with pip for the Lambda
+platform and cached under ``.sls-neutral/cache/aws/deps/<key>/``, the key being
+the sha256 of the requirements text, platform and Python version: 200 functions
+sharing one requirements file install once.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path, PurePosixPath
+from typing import Mapping
+
+from sls_neutral.core import ir
+from sls_neutral.core.errors import SlsnError
+from sls_neutral.core.sources import collect_sources, namespace_init, runtime_files
+
+PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
+_DEPS_MEMO: dict[str, dict[str, bytes]] = {}
+
+
+# ------------------------------------------------------------ sources
+def import_closure(sources: Mapping[str, bytes], entry: str) -> set[str]:
+    """The .py files of ``sources`` reachable from ``entry`` through imports (absolute and relative)."""
+    seen: set[str] = set()
+    todo = [entry]
+    while todo:
+        path = todo.pop()
+        if path in seen or path not in sources:
+            continue
+        seen.add(path)
+        parts = PurePosixPath(path).with_suffix("").parts
+        for i in range(1, len(parts)):  # enclosing packages' __init__.py
+            init = "/".join(parts[:i]) + "/__init__.py"
+            if init in sources:
+                todo.append(init)
+        try:
+            tree = ast.parse(sources[path], filename=path)
+        except (SyntaxError, ValueError):
+            continue
+        package = parts[:-1] if not path.endswith("__init__.py") else parts[:-1]
+        for node in ast.walk(tree):
+            names: list[tuple[str, ...]] = []
+            if isinstance(node, ast.Import):
+                names = [tuple(a.name.split(".")) for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base: tuple[str, ...] = tuple((node.module or "").split(".")) if node.module else ()
+                if node.level:
+                    anchor = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+                    base = tuple(anchor) + base
+                names = [base] + [base + (a.name,) for a in node.names]
+            for name in names:
+                for i in range(1, len(name) + 1):
+                    stem = "/".join(name[:i])
+                    for candidate in (f"{stem}.py", f"{stem}/__init__.py"):
+                        if candidate in sources:
+                            todo.append(candidate)
+    return seen
+
+
+def function_sources(root: Path, fn: ir.Function) -> dict[str, bytes]:
+    sources = collect_sources(root)
+    python = import_closure(sources, fn.handler_file)
+    return {p: d for p, d in sources.items() if not p.endswith(".py") or p in python}
+
+
+# ------------------------------------------------------------ dependencies
+def requirement_lines(text: str) -> list[str]:
+    out = []
+    for line in text.splitlines():
+        line = line.split(" #", 1)[0].strip()
+        if line and not line.startswith("#"):
+            out.append(line)
+    return out
+
+
+def deps_key(requirements: str, platform: str, python: str) -> str:
+    material = "\n".join(requirement_lines(requirements)) + f"\n--platform {platform}\n--python {python}\n"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def install_dependencies(requirements: str, cache_root: Path, platform: str, python: str) -> dict[str, bytes]:
+    """Files of the installed requirements (from the cache when present)."""
+    lines = requirement_lines(requirements)
+    if not lines:
+        return {}
+    key = deps_key(requirements, platform, python)
+    if key in _DEPS_MEMO:
+        return _DEPS_MEMO[key]
+    target = cache_root / key
+    if not (target / ".complete").is_file():
+        _pip_install(lines, target, platform, python)
+    files = {}
+    for dirpath, dirnames, filenames in os.walk(target):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            rel = path.relative_to(target).as_posix()
+            if rel == ".complete" or name.endswith((".pyc", ".pyo")) or path.is_symlink():
+                continue
+            mode = 0o755 if os.access(path, os.X_OK) and rel.startswith("bin/") else 0o644
+            files[rel] = (path.read_bytes(), mode) if mode != 0o644 else path.read_bytes()
+    _DEPS_MEMO[key] = files
+    return files
+
+
+def _pip_install(lines: list[str], target: Path, platform: str, python: str) -> None:
+    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    req = tmp.parent / f".{target.name}.requirements-{os.getpid()}.txt"
+    req.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+           "--platform", platform, "--only-binary=:all:", "--implementation", "cp", "--python-version", python,
+           "--target", str(tmp), "-r", str(req)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    finally:
+        req.unlink(missing_ok=True)
+    if proc.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-6:])
+        raise SlsnError(f"installing dependencies for {platform} / Python {python} failed:\n{tail}",
+                        hint="every requirement needs a wheel for the Lambda platform (--only-binary=:all:); "
+                             "pin a version that publishes manylinux wheels or vendor the package")
+    (tmp / ".complete").write_text("ok\n")
+    if target.exists():
+        shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)
+
+
+# ------------------------------------------------------------ zips
+def function_files(app: ir.App, fn: ir.Function, architecture: str) -> dict[str, bytes | tuple[bytes, int]]:
+    root = Path(app.root)
+    files: dict[str, bytes | tuple[bytes, int]] = {}
+    if fn.requirements:
+        req_path = root / fn.requirements
+        try:
+            text = req_path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SlsnError(f"function '{fn.name}': cannot read requirements file '{fn.requirements}'",
+                            position=fn.source, hint="the path is relative to the service folder") from exc
+        python = fn.runtime.removeprefix("python")
+        files.update(install_dependencies(text, root / ".sls-neutral" / "cache" / "aws" / "deps",
+                                          PLATFORMS[architecture], python))
+    files.update(function_sources(root, fn))
+    files.update(runtime_files("aws"))
+    files.update(namespace_init())
+    return files
+
+
+def starter_files() -> dict[str, bytes | tuple[bytes, int]]:
+    """The workflow starter needs only the runtime and its AWS adapter."""
+    return {**runtime_files("aws"), **namespace_init()}

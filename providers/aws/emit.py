@@ -1,0 +1,42 @@
+"""Assemble the AWS artifact set: zips first (their hashes name the S3 keys), then the templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sls_neutral.core import ir
+from sls_neutral.core.artifacts import ArtifactSet
+from sls_neutral.providers.aws import bundle, stacks
+from sls_neutral.providers.aws.names import Names
+from sls_neutral.providers.aws.sam import STARTER_CODE, build_sam_template, function_code_path
+from sls_neutral.providers.aws.translate import code_key
+from sls_neutral.providers.aws.yamlout import dump
+
+SAM_TEMPLATE = "template.yaml"
+CFN_TEMPLATE = "template.cfn.json"
+DEPLOY_INDEX = "deploy.json"
+
+
+def emit_stack(app: ir.App, settings: dict[str, Any], artifacts: ArtifactSet) -> None:
+    sam = build_sam_template(app, settings)
+    keys: dict[str, str] = {}
+    for fn in app.functions.values():
+        path = function_code_path(fn.name)
+        artifact = artifacts.add_zip(path, bundle.function_files(app, fn, settings["architecture"]))
+        keys[path] = code_key(app.service, app.stage, artifact.sha256)
+    if any(r["Properties"].get("CodeUri") == STARTER_CODE for r in sam["Resources"].values()
+           if r["Type"] == "AWS::Serverless::Function"):
+        artifact = artifacts.add_zip(STARTER_CODE, bundle.starter_files())
+        keys[STARTER_CODE] = code_key(app.service, app.stage, artifact.sha256)
+    layout = stacks.layout(app, sam, keys, settings["region"])
+    for path, data in layout.sam_files.items():
+        artifacts.add(path, dump(data))
+    for path, data in layout.cfn_files.items():
+        artifacts.add_json(path, data)
+    artifacts.add_json(DEPLOY_INDEX, {
+        "stack_name": settings.get("stack_name") or Names(app.service, app.stage).stack(),
+        "region": settings["region"],
+        "code": dict(sorted(keys.items())),
+        "nested": sorted(p for p in layout.cfn_files if p != CFN_TEMPLATE),
+        "parameters": {"DeploymentBucket": "<the deployment bucket>"},
+    })

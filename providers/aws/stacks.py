@@ -1,0 +1,250 @@
+"""CloudFormation limits, and nested stacks when one stack would exceed them.
+
+Limits are checked on the translated template, before anything is written:
+500 resources, 200 outputs, 60 parameters, 1 MB body (templates are always
+deployed from S3). Above them, functions move into child stacks in groups:
+each child is a SAM template (``stacks/<group>.yaml``, an
+``AWS::Serverless::Application`` of the parent for ``sam deploy``) and its
+translation (``stacks/<group>.cfn.json``, an ``AWS::CloudFormation::Stack`` of
+the parent's CloudFormation template). Parent resources a child refers to
+(queue URLs/ARNs, topic ARNs, the HTTP API id) become child parameters. Child
+HTTP routes are plain ApiGatewayV2 routes on the parent's API, because SAM's
+HttpApi events only reach an API in the same template. Functions with bucket
+triggers stay in the parent: S3 notifications need the bucket in the same
+template.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sls_neutral.core import ir
+from sls_neutral.core.artifacts import canonical_json, sha256
+from sls_neutral.core.errors import SlsnError
+from sls_neutral.providers.aws.names import function_arn_sub, logical_id
+from sls_neutral.providers.aws.translate import DEPLOYMENT_BUCKET_PARAM, code_key, translate, with_s3_code
+
+MAX_RESOURCES = 500
+MAX_OUTPUTS = 200
+MAX_PARAMETERS = 60
+MAX_BODY_BYTES = 1_048_576
+CHILD_RESOURCE_BUDGET = 400
+CHILD_PARAMETER_BUDGET = 55
+CFN_TEMPLATE = "template.cfn.json"
+SAM_TEMPLATE = "template.yaml"
+
+
+@dataclass
+class Layout:
+    sam_files: dict[str, Any] = field(default_factory=dict)
+    cfn_files: dict[str, Any] = field(default_factory=dict)
+
+
+def violations(cfn: dict[str, Any]) -> list[str]:
+    """Which CloudFormation limits a translated template breaks (empty when it fits)."""
+    out = []
+    if len(cfn.get("Resources", {})) > MAX_RESOURCES:
+        out.append(f"{len(cfn['Resources'])} resources (limit {MAX_RESOURCES})")
+    if len(cfn.get("Outputs", {})) > MAX_OUTPUTS:
+        out.append(f"{len(cfn['Outputs'])} outputs (limit {MAX_OUTPUTS})")
+    if len(cfn.get("Parameters", {})) > MAX_PARAMETERS:
+        out.append(f"{len(cfn['Parameters'])} parameters (limit {MAX_PARAMETERS})")
+    size = len(canonical_json(cfn, indent=None))
+    if size > MAX_BODY_BYTES:
+        out.append(f"{size} bytes of template body (limit {MAX_BODY_BYTES})")
+    return out
+
+
+def layout(app: ir.App, sam: dict[str, Any], keys: dict[str, str], region: str, *, force_split: bool = False
+           ) -> Layout:
+    cfn = translate(with_s3_code(sam, keys), region)
+    if not force_split and not violations(cfn):
+        return Layout({SAM_TEMPLATE: sam}, {CFN_TEMPLATE: cfn})
+    return _split(app, sam, keys, region)
+
+
+# ------------------------------------------------------------ splitting
+def _estimate(resource: dict[str, Any]) -> int:
+    """Resources one SAM function becomes (function, role, per-event extras, alias/version)."""
+    props = resource["Properties"]
+    count = 1
+    for event in props.get("Events", {}).values():
+        count += {"HttpApi": 3, "SQS": 1, "SNS": 2, "ScheduleV2": 2}.get(event["Type"], 2)
+    if props.get("AutoPublishAlias"):
+        count += 2
+    return count
+
+
+def _refs(value: Any, out: set[str]) -> None:
+    if isinstance(value, dict):
+        if "Ref" in value and isinstance(value["Ref"], str):
+            out.add(value["Ref"])
+        if "Fn::GetAtt" in value:
+            out.add(value["Fn::GetAtt"][0])
+        if "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
+            out.update(re.findall(r"\$\{([A-Za-z0-9]+)\}", value["Fn::Sub"]))
+        for item in value.values():
+            _refs(item, out)
+    elif isinstance(value, list):
+        for item in value:
+            _refs(item, out)
+
+
+def _split(app: ir.App, sam: dict[str, Any], keys: dict[str, str], region: str) -> Layout:
+    resources = sam["Resources"]
+    movable = []
+    for fn in sorted(app.functions.values(), key=lambda f: f.name):
+        if any(isinstance(t, ir.BucketTrigger) for t in fn.triggers):
+            continue
+        fid = logical_id(fn.name, "Function")
+        movable.append((fid, logical_id(fn.name, "Role"), logical_id(fn.name, "LogGroup")))
+    groups: list[list[tuple[str, str, str]]] = []
+    budget = params = 0
+    current: list[tuple[str, str, str]] = []
+    current_refs: set[str] = set()
+    for item in movable:
+        cost = _estimate(resources[item[0]]) + 2
+        refs: set[str] = set()
+        _refs([resources[i] for i in item if i in resources], refs)
+        refs -= set(item)
+        new_refs = refs - current_refs
+        if current and (budget + cost > CHILD_RESOURCE_BUDGET or params + 2 * len(new_refs) > CHILD_PARAMETER_BUDGET):
+            groups.append(current)
+            current, current_refs, budget, params = [], set(), 0, 0
+            new_refs = refs
+        current.append(item)
+        current_refs |= new_refs
+        budget += cost
+        params += 2 * len(new_refs)
+    if current:
+        groups.append(current)
+
+    parent = copy.deepcopy(sam)
+    out = Layout()
+    children_cfn: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
+    for number, group in enumerate(groups, start=1):
+        name = f"functions-{number:02d}"
+        stack_id = logical_id(name, "Stack")
+        child_resources = {}
+        for ids in group:
+            for rid in ids:
+                if rid in parent["Resources"]:
+                    child_resources[rid] = parent["Resources"].pop(rid)
+        child, param_values = _child_template(app, name, child_resources, sam["Resources"])
+        out.sam_files[f"stacks/{name}.yaml"] = child
+        child_cfn = translate(with_s3_code(child, keys), region)
+        problems = violations(child_cfn)
+        if problems:
+            raise SlsnError(f"nested stack '{name}' still exceeds CloudFormation limits: {', '.join(problems)}",
+                            hint="split the service into smaller services")
+        path = f"stacks/{name}.cfn.json"
+        out.cfn_files[path] = child_cfn
+        children_cfn[stack_id] = (path, child_cfn, param_values)
+        parent["Resources"][stack_id] = {"Type": "AWS::Serverless::Application", "Properties": {
+            "Location": f"stacks/{name}.yaml",
+            "Parameters": {k: v for k, v in param_values.items() if k != DEPLOYMENT_BUCKET_PARAM}}}
+    parent["Resources"] = dict(sorted(parent["Resources"].items()))
+    apps = {k: parent["Resources"].pop(k) for k in children_cfn}
+    parent_cfn = translate(with_s3_code(parent, keys), region)
+    parent["Resources"].update(apps)
+    parent["Resources"] = dict(sorted(parent["Resources"].items()))
+    for stack_id, (path, child_cfn, param_values) in children_cfn.items():
+        key = code_key(app.service, app.stage, sha256(canonical_json(child_cfn)), "json")
+        parent_cfn["Resources"][stack_id] = {"Type": "AWS::CloudFormation::Stack", "Properties": {
+            "Parameters": {**param_values, DEPLOYMENT_BUCKET_PARAM: {"Ref": DEPLOYMENT_BUCKET_PARAM}},
+            "TemplateURL": {"Fn::Sub": "https://${" + DEPLOYMENT_BUCKET_PARAM + "}.s3.${AWS::Region}."
+                                       "${AWS::URLSuffix}/" + key}}}
+    parent_cfn["Resources"] = dict(sorted(parent_cfn["Resources"].items()))
+    if parent_cfn.get("Outputs") and len(parent_cfn["Outputs"]) > MAX_OUTPUTS:
+        keep = {k: v for k, v in parent_cfn["Outputs"].items() if not k.endswith("QueueUrl")}
+        parent_cfn["Outputs"] = keep
+        parent["Outputs"] = {k: v for k, v in parent.get("Outputs", {}).items() if k in keep}
+    problems = violations(parent_cfn)
+    if problems:
+        raise SlsnError(f"the parent stack exceeds CloudFormation limits even with functions in nested stacks: "
+                        f"{', '.join(problems)}", hint="split the service into smaller services")
+    out.sam_files[SAM_TEMPLATE] = parent
+    out.cfn_files[CFN_TEMPLATE] = parent_cfn
+    return out
+
+
+def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resources: dict[str, Any]
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A child SAM template for ``resources`` and the parent-side parameter values it needs."""
+    params: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    body = copy.deepcopy(resources)
+    extra: dict[str, Any] = {}
+
+    def param_for(rid: str, attr: str | None) -> str:
+        pname = f"P{rid}{attr or ''}"
+        if pname not in params:
+            params[pname] = {"Type": "String"}
+            values[pname] = {"Fn::GetAtt": [rid, attr]} if attr else {"Ref": rid}
+        return pname
+
+    def rewrite(value: Any) -> Any:
+        if isinstance(value, dict):
+            if set(value) == {"Ref"} and value["Ref"] in all_resources and value["Ref"] not in resources:
+                return {"Ref": param_for(value["Ref"], None)}
+            if set(value) == {"Fn::GetAtt"} and value["Fn::GetAtt"][0] not in resources:
+                return {"Ref": param_for(value["Fn::GetAtt"][0], value["Fn::GetAtt"][1])}
+            if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+                def repl(match: re.Match) -> str:
+                    rid = match.group(1)
+                    if rid in all_resources and rid not in resources:
+                        return "${" + param_for(rid, None) + "}"
+                    return match.group(0)
+                return {"Fn::Sub": re.sub(r"\$\{([A-Za-z0-9]+)\}", repl, value["Fn::Sub"])}
+            return {k: rewrite(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rewrite(v) for v in value]
+        return value
+
+    for rid, resource in list(body.items()):
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        events = props.get("Events", {})
+        for ename in sorted(events):
+            event = events[ename]
+            if event["Type"] != "HttpApi":
+                continue
+            del events[ename]
+            extra.update(_http_route(rid, ename, event["Properties"], props["FunctionName"]))
+        if not events:
+            props.pop("Events", None)
+    body = rewrite(body)
+    extra = rewrite(extra)
+    body.update(extra)
+    child = {"AWSTemplateFormatVersion": "2010-09-09", "Transform": "AWS::Serverless-2016-10-31",
+             "Description": f"sls-neutral service {app.service} (stage {app.stage}): {name}",
+             "Parameters": dict(sorted(params.items())), "Resources": dict(sorted(body.items()))}
+    if not params:
+        child.pop("Parameters")
+    return child, dict(sorted(values.items()))
+
+
+def _http_route(fid: str, ename: str, props: dict[str, Any], physical: str) -> dict[str, Any]:
+    """Integration + route + invoke permission on the parent's HTTP API."""
+    base = f"{fid}{ename}"
+    route_key = f"{props['Method'] if props['Method'] != 'ANY' else 'ANY'} {props['Path']}"
+    return {
+        f"{base}Integration": {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {
+            "ApiId": {"Ref": "HttpApi"}, "IntegrationType": "AWS_PROXY",
+            "IntegrationUri": {"Fn::Sub": function_arn_sub(physical)},
+            "PayloadFormatVersion": "2.0", "TimeoutInMillis": props["TimeoutInMillis"]}},
+        f"{base}Route": {"Type": "AWS::ApiGatewayV2::Route", "Properties": {
+            "ApiId": {"Ref": "HttpApi"}, "RouteKey": route_key,
+            "Target": {"Fn::Sub": "integrations/${" + base + "Integration}"}}},
+        f"{base}Permission": {"Type": "AWS::Lambda::Permission", "Properties": {
+            "Action": "lambda:InvokeFunction", "FunctionName": {"Ref": fid},
+            "Principal": "apigateway.amazonaws.com",
+            "SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                                     "${HttpApi}/*"}}},
+    }
+
+
