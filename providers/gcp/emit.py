@@ -1,0 +1,192 @@
+"""Package the GCP artifacts: one source folder and zip per function, Workflows YAML, deployment.json.
+
+Each function folder is what ``gcloud functions deploy --source`` (or generateUploadUrl) takes:
+``main.py`` with the functions-framework entry points (rendered from templates/main.py.j2),
+``requirements.txt``, the service's sources and the neutral runtime with only the GCP adapter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from typing import Any, Mapping
+
+from sls_neutral.core import ir
+from sls_neutral.core.errors import SlsnError
+from sls_neutral.core.sources import collect_sources, namespace_init, runtime_files
+from sls_neutral.providers.gcp.model import Unit, build_deployment, units_of
+from sls_neutral.providers.gcp.names import Names
+
+DEPLOYMENT = "deployment.json"
+FUNCTIONS_FRAMEWORK = "functions-framework>=3.5,<4"
+CLIENT_REQUIREMENTS = {
+    "bucket": "google-cloud-storage>=2.14",
+    "queue": "google-cloud-pubsub>=2.19",
+    "topic": "google-cloud-pubsub>=2.19",
+    "secret": "google-cloud-secret-manager>=2.18",
+    "workflow": "google-cloud-workflows>=1.14",
+}
+STEP_PATH = "/_slsn/step"
+SOURCE_LABEL = "slsn-source"  # the deployed code's digest: the planner compares it, no download needed
+SOURCE_LABEL_LENGTH = 20
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.PackageLoader("sls_neutral.providers.gcp", "templates"),
+                              keep_trailing_newline=True, autoescape=False, undefined=jinja2.StrictUndefined)
+
+
+def render_main(*, what: str, handler: str, entries: list[str], config: Mapping[str, Any], http_doc: str) -> str:
+    """``main.py``: the adapter's configuration is a Python literal of canonical JSON (byte-stable)."""
+    literal = repr(json.dumps(config, sort_keys=True, separators=(",", ":")))
+    text = _environment().get_template("main.py.j2").render(
+        what=what, handler=handler, entries=entries, config=f"__import__('json').loads({literal})",
+        http_doc=http_doc)
+    while "\n\n\n\n" in text:
+        text = text.replace("\n\n\n\n", "\n\n\n")
+    return text.rstrip("\n") + "\n"
+
+
+def adapter_config(app: ir.App, fn: ir.Function, units: list[Unit], names: Names) -> dict[str, Any]:
+    """What the adapter needs to know about the function's triggers (routes, sources, filters)."""
+    sources: dict[str, Any] = {}
+    buckets: list[dict[str, Any]] = []
+    schedule_index = 0
+    for trigger in fn.triggers:
+        if isinstance(trigger, ir.TopicTrigger):
+            sources[names.topic_path(names.topic(trigger.topic))] = {"kind": "topic", "name": trigger.topic}
+        elif isinstance(trigger, ir.QueueTrigger):
+            queue = app.queues.get(trigger.queue)
+            sources[names.topic_path(names.queue_topic(trigger.queue))] = {"kind": "queue", "name": trigger.queue}
+            for topic in (queue.subscribed_topics if queue else ()):
+                sources[names.topic_path(names.topic(topic))] = {"kind": "queue", "name": trigger.queue}
+        elif isinstance(trigger, ir.ScheduleTrigger):
+            topic = names.schedule_topic(fn.name, schedule_index)
+            schedule_index += 1
+            sources[names.topic_path(topic)] = {"kind": "schedule", "name": fn.name, "data": trigger.data}
+        elif isinstance(trigger, ir.BucketTrigger):
+            buckets.append({"bucket": names.bucket(trigger.bucket), "name": trigger.bucket,
+                            "events": list(trigger.events), "prefix": trigger.prefix, "suffix": trigger.suffix})
+    routes = [{"method": t.method, "path": t.path, "cors": t.cors} for t in fn.triggers
+              if isinstance(t, ir.HttpTrigger)]
+    return {"function": fn.name, "routes": routes, "sources": dict(sorted(sources.items())),
+            "buckets": buckets, "step": fn.workflow_step or not fn.triggers,
+            "fifo_queues": sorted(q.name for q in app.queues.values() if q.fifo),
+            "step_only": not fn.triggers, "step_path": STEP_PATH}
+
+
+def requirements(app: ir.App, fn: ir.Function | None, kinds: set[str]) -> str:
+    lines = [FUNCTIONS_FRAMEWORK]
+    lines += sorted({CLIENT_REQUIREMENTS[k] for k in kinds if k in CLIENT_REQUIREMENTS})
+    if fn is not None and fn.requirements:
+        path = app.root / fn.requirements
+        try:
+            own = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SlsnError(f"function '{fn.name}': cannot read requirements file '{fn.requirements}': {exc}",
+                            hint="the path is relative to the service folder") from None
+        lines += [line.strip() for line in own.splitlines()
+                  if line.strip() and not line.strip().startswith("#")]
+    seen: list[str] = []
+    for line in lines:
+        if line not in seen:
+            seen.append(line)
+    return "\n".join(seen) + "\n"
+
+
+def step_url(app: ir.App, settings: Mapping[str, Any], function: str) -> str:
+    """The URL a workflow calls for a step: the function URL (plus the step path when it also serves HTTP)."""
+    names = Names.from_settings(app.service, app.stage, settings)
+    units = units_of(app, settings).get(function) or []
+    unit = next((u for u in units if u.kind in ("http", "step")), None)
+    if unit is None:
+        raise SlsnError(f"function '{function}' is called by a workflow but has no HTTPS unit on GCP",
+                        hint="a workflow step must not be triggered only by events")
+    url = names.function_url(unit.name)
+    return url if unit.kind == "step" else url + STEP_PATH
+
+
+def compile_workflows(app: ir.App, settings: Mapping[str, Any]) -> dict[str, str]:
+    """Workflow name -> Cloud Workflows YAML, from the workflows compiler."""
+    if not app.workflows:
+        return {}
+    try:
+        from sls_neutral.core.workflows.gcp import compile_gcp, to_yaml
+    except ImportError as exc:
+        raise SlsnError(f"the Cloud Workflows compiler is not available ({exc})",
+                        hint="install a complete sls-neutral (sls_neutral.core.workflows.gcp)") from None
+    out = {}
+    for name, wf in sorted(app.workflows.items()):
+        out[name] = to_yaml(compile_gcp(wf, lambda fname: step_url(app, settings, fname)))
+    return out
+
+
+def function_files(app: ir.App, fn: ir.Function, units: list[Unit], names: Names) -> dict[str, bytes]:
+    entries = sorted({u.entry_point for u in units})
+    config = adapter_config(app, fn, units, names)
+    http_doc = ("routes " + ", ".join(f"{r['method']} {r['path']}" for r in config["routes"])
+                if config["routes"] else "workflow step (JSON in, JSON out)")
+    main = render_main(what=f"function '{fn.name}'", handler=f"{fn.handler_file}:{fn.handler_function}",
+                       entries=entries, config=config, http_doc=http_doc)
+    files = dict(collect_sources(app.root))
+    files.update(runtime_files("gcp"))
+    files.update(namespace_init())
+    files["main.py"] = main.encode("utf-8")
+    files["requirements.txt"] = requirements(app, fn, {g.kind for g in fn.grants} | (
+        {"secret"} if fn.secret_environment else set())).encode("utf-8")
+    return files
+
+
+def starter_files(app: ir.App, wf: ir.Workflow) -> dict[str, bytes]:
+    main = render_main(what=f"the starter of workflow '{wf.name}'", handler="(none: starts the workflow)",
+                       entries=["http_entry"], config={"function": f"{wf.name}-start", "routes": [
+                           {"method": t.method, "path": t.path, "cors": t.cors} for t in wf.triggers
+                           if isinstance(t, ir.HttpTrigger)], "starts": wf.name, "sources": {}, "buckets": [],
+                           "step": False, "step_only": False, "step_path": STEP_PATH},
+                       http_doc="starts an execution and answers 202 {\"execution_id\"}")
+    files = dict(runtime_files("gcp"))
+    files.update(namespace_init())
+    files["main.py"] = main.encode("utf-8")
+    files["requirements.txt"] = requirements(app, None, {"workflow"}).encode("utf-8")
+    return files
+
+
+def source_digest(files: Mapping[str, bytes]) -> str:
+    """A hash of the files themselves (names and contents), independent of zip compression."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(files[name]).hexdigest().encode() + b"\n")
+    return digest.hexdigest()
+
+
+def emit(app: ir.App, settings: Mapping[str, Any], artifacts) -> dict[str, Any]:
+    names = Names.from_settings(app.service, app.stage, settings)
+    units = units_of(app, settings)
+    digests: dict[str, str] = {}
+    for fname, fn in sorted(app.functions.items()):
+        files = function_files(app, fn, units[fname], names)
+        digests[f"functions/{fname}.zip"] = source_digest(files)
+        for path, data in files.items():
+            artifacts.add(f"functions/{fname}/{path}", data)
+        artifacts.add_zip(f"functions/{fname}.zip", files)
+    for wname, wf in sorted(app.workflows.items()):
+        if any(isinstance(t, ir.HttpTrigger) for t in wf.triggers):
+            files = starter_files(app, wf)
+            digests[f"starters/{wname}.zip"] = source_digest(files)
+            for path, data in files.items():
+                artifacts.add(f"starters/{wname}/{path}", data)
+            artifacts.add_zip(f"starters/{wname}.zip", files)
+    yaml_by_workflow = compile_workflows(app, settings)
+    for wname, text in yaml_by_workflow.items():
+        artifacts.add(f"workflows/{wname}.yaml", text)
+    deployment = build_deployment(app, settings, yaml_by_workflow)
+    for spec in deployment["functions"].values():
+        digest = digests.get(spec["build"]["source"], "")
+        spec["build"]["source_digest"] = digest
+        spec["labels"] = {**spec["labels"], SOURCE_LABEL: digest[:SOURCE_LABEL_LENGTH]}
+    artifacts.add_json(DEPLOYMENT, deployment)
+    return deployment

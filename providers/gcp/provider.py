@@ -1,0 +1,66 @@
+"""The GCP provider: IR -> deployment description + function sources -> plan -> deploy.
+
+    IR (sls_neutral.core.ir)
+      -> model.build_deployment   functions (2nd gen units), Pub/Sub, Scheduler, buckets, Workflows, IAM
+      -> emit                     functions/<name>/ + .zip (main.py from templates/main.py.j2),
+                                  workflows/<name>.yaml, deployment.json
+      -> deploy.planner           a data-only plan from get/list calls
+      -> deploy.executor          the google-cloud clients: upload, create/update with field masks, delete
+
+Only the planner's readers and the executor talk to GCP; everything before is pure data.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sls_neutral.core.provider import DeployContext, Provider
+from sls_neutral.providers.gcp.capabilities import CAPABILITIES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sls_neutral.core.artifacts import ArtifactSet
+    from sls_neutral.core.errors import Diagnostic
+    from sls_neutral.core.ir import App
+    from sls_neutral.core.plan import Plan
+
+
+class GcpProvider(Provider):
+    name = "gcp"
+    version = "0.1.0"
+    description = "Cloud Functions (2nd gen) + Pub/Sub + Cloud Scheduler + Cloud Storage + Workflows"
+    capabilities = CAPABILITIES
+
+    def settings_model(self):
+        from sls_neutral.providers.gcp.settings import GcpSettings
+
+        return GcpSettings
+
+    def check(self, app: "App") -> list["Diagnostic"]:
+        from sls_neutral.providers.gcp.checks import check_app
+
+        return check_app(app, app.settings("gcp"))
+
+    def emit(self, app: "App", artifacts: "ArtifactSet") -> None:
+        from sls_neutral.providers.gcp.emit import emit
+
+        emit(app, app.settings("gcp"), artifacts)
+
+    def plan(self, app: "App", artifacts: "ArtifactSet", ctx: DeployContext) -> "Plan":
+        from sls_neutral.providers.gcp.deploy.planner import make_plan
+
+        return make_plan(app, artifacts, ctx)
+
+    def execute(self, app: "App", plan: "Plan", artifacts: "ArtifactSet", ctx: DeployContext) -> dict[str, Any]:
+        from sls_neutral.providers.gcp.deploy.executor import execute
+
+        return execute(app, plan, artifacts, ctx)
+
+    def remove(self, app: "App", ctx: DeployContext) -> dict[str, Any]:
+        from sls_neutral.providers.gcp.deploy.executor import remove
+
+        return remove(app, ctx)
+
+    def info(self, app: "App", ctx: DeployContext) -> dict[str, Any]:
+        from sls_neutral.providers.gcp.deploy.executor import info
+
+        return info(app, ctx)
