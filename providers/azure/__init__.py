@@ -1,0 +1,1 @@
+"""The azure provider."""

@@ -1,0 +1,141 @@
+"""Talk to a deployed app: invoke a function, start and read workflow executions.
+
+Keys come from ARM (``web_apps.list_host_keys``: the master key for the admin endpoint, the
+``durabletask_extension`` system key for the Durable HTTP API); nothing is stored. With ``--endpoint-url``
+the app's host becomes ``<endpoint>/app/<app>`` (the fake control plane in tests).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from typing import Any
+
+from sls_neutral.core import ir
+from sls_neutral.core.errors import DeployError, SlsnError
+
+DURABLE_STATUS = {"Pending": "RUNNING", "Running": "RUNNING", "ContinuedAsNew": "RUNNING", "Suspended": "RUNNING",
+                  "Completed": "SUCCEEDED", "Failed": "FAILED", "Terminated": "ABORTED", "Canceled": "ABORTED"}
+
+
+def app_base(clients, model) -> str:
+    name = model.names["function_app"]
+    if clients.endpoint_url:
+        return f"{clients.endpoint_url.rstrip('/')}/app/{name}"
+    return f"https://{name}.azurewebsites.net"
+
+
+def host_keys(clients, model) -> dict[str, Any]:
+    from azure.core.exceptions import HttpResponseError
+
+    try:
+        keys = clients.web().web_apps.list_host_keys(clients.resource_group, model.names["function_app"])
+    except HttpResponseError as exc:
+        raise DeployError(f"reading the app's host keys failed: {exc.message}",
+                          hint="deploy first; the caller needs Website Contributor on the function app") from None
+    return {"master": keys.master_key, "system": dict(keys.system_keys or {})}
+
+
+def _request(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, dict, bytes]:
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode("utf-8"))
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json",
+                                                                              **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=240) as response:
+            return response.status, dict(response.headers.items()), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers.items()), exc.read()
+    except urllib.error.URLError as exc:
+        raise DeployError(f"the app is unreachable: {exc.reason}") from None
+
+
+def invoke(clients, model, function: str, data: Any) -> dict[str, Any]:
+    """HTTP functions: call their first route; others: the host's admin endpoint (runs the function once)."""
+    fn = model.app.functions[function]
+    base = app_base(clients, model)
+    http = next((t for t in fn.triggers if isinstance(t, ir.HttpTrigger)), None)
+    if http is not None:
+        path = http.path
+        body = data
+        if isinstance(data, dict) and "path" in data:
+            path, body = str(data["path"]), data.get("body")
+        if "{" in path:
+            raise SlsnError(f"route '{http.path}' of '{function}' has parameters",
+                            hint='give the concrete path: --data \'{"path": "/photos/42", "body": {...}}\'')
+        method = "POST" if http.method == "ANY" else http.method
+        status, headers, raw = _request(method, base + path, None if method in ("GET", "DELETE") else body)
+        text = raw.decode("utf-8", "replace")
+        try:
+            parsed: Any = json.loads(text) if text else None
+        except ValueError:
+            parsed = text
+        return {"status": status, "body": parsed, "content_type": headers.get("Content-Type")}
+    targets = [f for f in model.functions if f.target == function and f.kind not in ("http",)]
+    if not targets:
+        raise SlsnError(f"function '{function}' has no trigger to invoke on Azure",
+                        hint="workflow steps run through their workflow: sls-neutral workflow start")
+    key = host_keys(clients, model)["master"]
+    status, _, raw = _request("POST", f"{base}/admin/functions/{targets[0].name}",
+                              {"input": json.dumps(data if data is not None else {})}, {"x-functions-key": key})
+    if status >= 300:
+        raise DeployError(f"invoking '{targets[0].name}' failed: HTTP {status} {raw[:200]!r}")
+    return {"status": status, "function": targets[0].name, "accepted": True}
+
+
+def _durable(clients, model) -> tuple[str, str]:
+    key = host_keys(clients, model)["system"].get("durabletask_extension")
+    if not key:
+        raise DeployError("the app has no Durable Functions system key yet",
+                          hint="deploy the code first (the key exists once the host loaded the Durable extension)")
+    return f"{app_base(clients, model)}/runtime/webhooks/durabletask", key
+
+
+def workflow_status(clients, model, execution_id: str, history: bool = False) -> dict[str, Any]:
+    base, key = _durable(clients, model)
+    query = {"code": key, **({"showHistory": "true", "showHistoryOutput": "true"} if history else {})}
+    status, _, raw = _request("GET", f"{base}/instances/{urllib.parse.quote(execution_id)}?"
+                              + urllib.parse.urlencode(query))
+    if status == 404:
+        raise SlsnError(f"execution '{execution_id}' not found", hint="check the id and the stage")
+    if status >= 300:
+        raise DeployError(f"reading execution '{execution_id}' failed: HTTP {status}")
+    data = json.loads(raw or b"{}")
+    out: dict[str, Any] = {"execution_id": execution_id,
+                           "status": DURABLE_STATUS.get(data.get("runtimeStatus"), "RUNNING"),
+                           "output": data.get("output")}
+    if out["status"] == "FAILED":
+        out["error"] = data.get("output")
+    if history:
+        out["history"] = data.get("historyEvents") or []
+    return out
+
+
+def workflow_start(clients, model, workflow: str, data: Any, wait: bool) -> dict[str, Any]:
+    base, key = _durable(clients, model)
+    state = dict(data) if isinstance(data, dict) else {"input": data}
+    state.setdefault("_slsn", {}).setdefault("correlation_id", uuid.uuid4().hex)
+    status, _, raw = _request("POST", f"{base}/orchestrators/{urllib.parse.quote(workflow)}?"
+                              + urllib.parse.urlencode({"code": key}), state)
+    if status >= 300:
+        raise DeployError(f"starting workflow '{workflow}' failed: HTTP {status} {raw[:200]!r}")
+    execution_id = json.loads(raw)["id"]
+    if not wait:
+        return {"execution_id": execution_id}
+    deadline = time.monotonic() + model.app.workflows[workflow].timeout + 60
+    while True:
+        result = workflow_status(clients, model, execution_id)
+        if result["status"] != "RUNNING" or time.monotonic() > deadline:
+            return result
+        time.sleep(0.2 if clients.endpoint_url else 2)
+
+
+def workflow_history(clients, model, execution_id: str) -> list[dict[str, Any]]:
+    events = workflow_status(clients, model, execution_id, history=True)["history"]
+    return [{"seq": i, "time": e.get("Timestamp") or e.get("timestamp", ""),
+             "type": e.get("EventType") or e.get("eventType", ""), "step": e.get("FunctionName") or
+             e.get("functionName", ""), "detail": json.dumps(e.get("Result") or e.get("result") or "")[:200]}
+            for i, e in enumerate(events)]

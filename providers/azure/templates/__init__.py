@@ -1,0 +1,1 @@
+"""Jinja2 templates of the Azure provider (shipped as package data)."""
