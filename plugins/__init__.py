@@ -1,0 +1,1 @@
+"""Built-in plugins; they register through the sls_neutral entry-point group like third-party ones."""
