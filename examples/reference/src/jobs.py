@@ -1,0 +1,2 @@
+def cleanup(event, ctx):
+    ctx.log.info("cleanup tick", time=event.time)

@@ -1,0 +1,1 @@
+"""Service templates for ``sls-neutral init`` (under init/<name>/)."""
