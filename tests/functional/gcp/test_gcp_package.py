@@ -1,0 +1,136 @@
+"""package -p gcp: goldens, byte stability, the Workflows schema, the artifact layout.
+
+A golden says that something changed; the fine-grained tests say what must hold.
+``pytest --update-goldens`` rewrites them (review the diff).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+
+import pytest
+
+from gcp_helpers import EXAMPLES, REPO, build, workflows_compiler_present
+
+GOLDEN = REPO / "tests" / "golden" / "gcp"
+DIGEST = re.compile(r'"(source_digest|source_sha256|slsn-source)": "[0-9a-f]+"')
+
+
+def stable(deployment_bytes: bytes) -> str:
+    """deployment.json without the content digests (they follow every runtime and handler edit)."""
+    return DIGEST.sub(lambda m: f'"{m.group(1)}": "<digest>"', deployment_bytes.decode("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def reference_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gcp-golden")
+    build(EXAMPLES / "reference", out, without_workflow_yaml=not workflows_compiler_present())
+    return out
+
+
+def test_reference_goldens(reference_out, golden):
+    golden(GOLDEN / "reference" / "deployment.json", stable((reference_out / "deployment.json").read_bytes()))
+    golden(GOLDEN / "reference" / "on-upload.main.py", (reference_out / "functions/on-upload/main.py").read_bytes())
+    golden(GOLDEN / "reference" / "api.requirements.txt",
+           (reference_out / "functions/api/requirements.txt").read_bytes())
+
+
+def test_function_zip_is_self_contained_and_deterministic(reference_out, tmp_path):
+    with zipfile.ZipFile(reference_out / "functions" / "api.zip") as zf:
+        names = set(zf.namelist())
+        infos = zf.infolist()
+    assert {"main.py", "requirements.txt", "src/api.py", "sls_neutral/__init__.py",
+            "sls_neutral/runtime/__init__.py", "sls_neutral/runtime/adapters/gcp.py"} <= names
+    assert not any(n.startswith(("sls_neutral/runtime/adapters/aws", "sls_neutral/runtime/adapters/azure",
+                                 "sls_neutral/core", "sls_neutral/providers")) for n in names)
+    assert "sls-neutral.yaml" not in names
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    again = tmp_path / "again"
+    build(EXAMPLES / "reference", again, without_workflow_yaml=not workflows_compiler_present())
+    for path in ("deployment.json", "functions/api.zip", "functions/resize.zip"):
+        assert (again / path).read_bytes() == (reference_out / path).read_bytes(), path
+
+
+def test_cli_package_writes_the_layout(cli, service_copy):
+    root = service_copy("fan-out")
+    result = cli("package", "-p", "gcp", "-o", "out", cwd=root)
+    assert result.returncode == 0, result.stderr
+    out = root / "out"
+    deployment = json.loads((out / "deployment.json").read_text())
+    for spec in deployment["functions"].values():
+        assert (out / spec["build"]["source"]).is_file()
+    index = json.loads((out / "artifacts.json").read_text())
+    assert "deployment.json" in index["files"]
+
+
+def test_every_workflow_yaml_validates_against_the_schema(tmp_path):
+    from conftest_shared import shared_path
+
+    schema_path = shared_path("schemas", "gcp-workflows.schema.json")
+    if not workflows_compiler_present():
+        pytest.skip("the Cloud Workflows compiler (sls_neutral.core.workflows.gcp) is not in this checkout")
+    import jsonschema
+    from ruamel.yaml import YAML
+
+    schema = json.loads(schema_path.read_text())
+    checked = 0
+    for manifest in sorted(EXAMPLES.glob("*/sls-neutral.yaml")):
+        out = tmp_path / manifest.parent.name
+        try:
+            _, deployment = build(manifest.parent, out)
+        except Exception as exc:  # an example that does not build for gcp has nothing to validate
+            if "workflow" in str(exc).lower():
+                raise
+            continue
+        for spec in deployment["workflows"].values():
+            document = YAML(typ="safe").load((out / spec["source"]).read_text())
+            jsonschema.validate(document, schema)
+            checked += 1
+    assert checked >= 1
+
+
+def test_reference_iam_bindings_equal_what_the_grants_imply(reference_out):
+    """Written out by hand from examples/reference/sls-neutral.yaml: one role on one resource per grant."""
+    deployment = json.loads((reference_out / "deployment.json").read_text())
+    topic = "projects/my-project/topics/photo-app-dev-{}".format
+    function = "projects/my-project/locations/us-central1/functions/photo-app-dev-{}".format
+    bucket = "my-project-photo-app-dev-photos"
+    expected = {
+        "fn-api": {("bucket", bucket, "roles/storage.objectCreator"),
+                   ("topic", topic("queue-resize-jobs"), "roles/pubsub.publisher"),
+                   ("secret", "projects/my-project/secrets/photo-app-dev-stripe-key",
+                    "roles/secretmanager.secretAccessor"),
+                   ("workflow", "projects/my-project/locations/us-central1/workflows/photo-app-dev-process-order",
+                    "roles/workflows.invoker")},
+        "fn-on-upload": {("topic", topic("queue-resize-jobs"), "roles/pubsub.publisher"),
+                         ("topic", topic("photo-events"), "roles/pubsub.publisher")},
+        "fn-resize": {("bucket", bucket, "roles/storage.objectViewer"),
+                      ("bucket", bucket, "roles/storage.objectCreator")},
+        "fn-audit": set(), "fn-cleanup": set(), "fn-charge-card": set(), "fn-validate-order": set(),
+        "fn-reserve-stock": set(),
+        "wf-process-order": {("function", function(f), "roles/run.invoker")
+                             for f in ("charge-card", "reserve-stock", "validate-order")},
+        "start-process-order": {("workflow", "projects/my-project/locations/us-central1/workflows/"
+                                             "photo-app-dev-process-order", "roles/workflows.invoker")},
+    }
+    expected["fn-on-upload"] = {(k, r.replace("photo-events", "topic-photo-events"), role)
+                                for k, r, role in expected["fn-on-upload"]}
+    emails = {f"fn-{spec['function']}": spec["service"]["service_account_email"]
+              for spec in deployment["functions"].values() if spec.get("function")}
+    emails["start-process-order"] = deployment["functions"]["photo-app-dev-process-order-start"]["service"][
+        "service_account_email"]
+    emails["wf-process-order"] = deployment["workflows"]["photo-app-dev-process-order"]["service_account"]
+    assert len(set(emails.values())) == len(emails) == len(expected)  # one identity each
+    assert all(len(e.split("@")[0]) <= 30 for e in emails.values())  # service account ids: 6-30 characters
+    for account, want in expected.items():
+        member = f"serviceAccount:{emails[account]}"
+        got = {(b["resource_type"], b["resource"], b["role"]) for b in deployment["iam_bindings"]
+               if b["member"] == member}
+        assert got == want, account
+    assert not any(b["resource_type"] == "project" for b in deployment["iam_bindings"])
+    # step functions are invoked by their workflow only, never publicly or by the event identity
+    step = deployment["functions"]["photo-app-dev-charge-card"]
+    assert step["invokers"] == []
+    assert deployment["functions"]["photo-app-dev-api"]["invokers"] == ["allUsers"]

@@ -1,0 +1,2 @@
+def h(request, ctx):
+    return {"ok": True}

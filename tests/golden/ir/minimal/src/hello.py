@@ -1,0 +1,2 @@
+def hello(request, ctx):
+    return {"hello": request.query_first("name", "world")}

@@ -1,0 +1,1 @@
+"""A sample third-party sls-neutral plugin (tests install it with pip)."""

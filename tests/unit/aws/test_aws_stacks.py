@@ -1,0 +1,75 @@
+"""Nested stacks: a 600-function service is split so every template fits CloudFormation's limits."""
+
+from __future__ import annotations
+
+import time
+
+from sls_neutral.core import ir
+from sls_neutral.providers.aws import stacks
+from sls_neutral.providers.aws.sam import TemplateBuilder, function_code_path
+
+SETTINGS = {"region": "us-east-1", "architecture": "x86_64", "tags": {}}
+
+
+def big_app(count: int) -> ir.App:
+    queues = {f"q{i}": ir.Queue(f"q{i}", visibility_timeout=60) for i in range(8)}
+    functions = {}
+    for i in range(count):
+        kind = i % 4
+        trigger = (ir.HttpTrigger("GET", f"/r{i}/{{id}}") if kind == 0 else ir.QueueTrigger(f"q{i % 8}")
+                   if kind == 1 else ir.TopicTrigger("news") if kind == 2 else ir.ScheduleTrigger(None, 300.0))
+        functions[f"f{i:03d}"] = ir.Function(
+            name=f"f{i:03d}", handler="src/h.py:h", handler_file="src/h.py", handler_function="h", module="src.h",
+            runtime="python3.12", memory=256, timeout=10.0, environment={}, secret_environment={},
+            requirements=None, grants=(ir.Grant("bucket", "files", "read"), ir.Grant("queue", f"q{i % 8}", "send")),
+            triggers=(trigger,))
+    functions["on-file"] = ir.Function(
+        name="on-file", handler="src/h.py:h", handler_file="src/h.py", handler_function="h", module="src.h",
+        runtime="python3.12", memory=256, timeout=10.0, environment={}, secret_environment={}, requirements=None,
+        grants=(), triggers=(ir.BucketTrigger("files"),))
+    return ir.App(service="big", stage="dev", runtime="python3.12", default_provider="aws", functions=functions,
+                  queues=queues, topics={"news": ir.Topic("news")}, buckets={"files": ir.Bucket("files")},
+                  secrets={}, workflows={}, provider_settings={"aws": SETTINGS})
+
+
+def test_six_hundred_functions_split_within_limits():
+    app = big_app(600)
+    sam = TemplateBuilder(app, SETTINGS).build()
+    keys = {function_code_path(name): f"big/dev/code/{i:064x}.zip" for i, name in enumerate(app.functions)}
+    started = time.time()
+    layout = stacks.layout(app, sam, keys, "us-east-1")
+    assert time.time() - started < 60
+    parent = layout.cfn_files[stacks.CFN_TEMPLATE]
+    children = {p: t for p, t in layout.cfn_files.items() if p != stacks.CFN_TEMPLATE}
+    assert len(children) >= 3
+    for template in [parent, *children.values()]:
+        assert stacks.violations(template) == []
+    nested = [r for r in parent["Resources"].values() if r["Type"] == "AWS::CloudFormation::Stack"]
+    assert len(nested) == len(children)
+    assert all("TemplateURL" in r["Properties"] and "DeploymentBucket" in r["Properties"]["Parameters"]
+               for r in nested)
+    lambdas = [k for t in [parent, *children.values()] for k, r in t["Resources"].items()
+               if r["Type"] == "AWS::Lambda::Function"]
+    assert len(lambdas) == len(set(lambdas)) == 601
+    # the S3-triggered function stays with its bucket; HTTP routes in children target the parent's API
+    assert "OnFileFunction" in parent["Resources"]
+    child = next(iter(children.values()))
+    routes = [r for r in child["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Route"]
+    assert routes and all(r["Properties"]["ApiId"] == {"Ref": "PHttpApi"} for r in routes)
+    assert set(layout.sam_files) == {stacks.SAM_TEMPLATE} | {p.replace(".cfn.json", ".yaml") for p in children}
+
+
+def test_small_service_stays_one_stack():
+    app = big_app(8)
+    sam = TemplateBuilder(app, SETTINGS).build()
+    keys = {function_code_path(name): f"k{i}" for i, name in enumerate(app.functions)}
+    layout = stacks.layout(app, sam, keys, "us-east-1")
+    assert list(layout.cfn_files) == [stacks.CFN_TEMPLATE]
+    assert not any(r["Type"] == "AWS::CloudFormation::Stack" for r in layout.cfn_files[stacks.CFN_TEMPLATE]["Resources"].values())
+
+
+def test_violations_name_each_limit():
+    template = {"Resources": {f"R{i}": {} for i in range(501)}, "Outputs": {f"O{i}": {} for i in range(201)},
+                "Parameters": {f"P{i}": {} for i in range(61)}}
+    found = " ".join(stacks.violations(template))
+    assert "501 resources" in found and "201 outputs" in found and "61 parameters" in found
