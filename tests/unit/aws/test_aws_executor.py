@@ -16,7 +16,6 @@ from sls_neutral.providers.aws.deploy import executor
 from sls_neutral.providers.aws.deploy.clients import Clients
 
 SETTINGS = {"region": "us-east-1", "architecture": "x86_64", "deployment_bucket": "deploy-bucket"}
-NOW = dt.datetime.now(dt.timezone.utc)
 
 
 class ClientError(Exception):
@@ -95,13 +94,15 @@ class FakeCfn:
     def describe_stack_events(self, StackName):
         if not self.fail:
             return {"StackEvents": []}
+        # Stamped when asked, not at import: under xdist a module can be imported long before its test runs.
+        now = dt.datetime.now(dt.timezone.utc)
         return {"StackEvents": [
             {"EventId": "2", "LogicalResourceId": "ApiFunction", "ResourceType": "AWS::Lambda::Function",
              "ResourceStatus": "UPDATE_FAILED", "ResourceStatusReason": "Memory size 99999 is invalid",
-             "Timestamp": NOW + dt.timedelta(seconds=5)},
+             "Timestamp": now + dt.timedelta(seconds=1)},
             {"EventId": "1", "LogicalResourceId": "old", "ResourceType": "AWS::SQS::Queue",
              "ResourceStatus": "CREATE_FAILED", "ResourceStatusReason": "from an earlier deploy",
-             "Timestamp": NOW - dt.timedelta(days=1)}]}
+             "Timestamp": now - dt.timedelta(days=1)}]}
 
 
 def artifacts(template: dict) -> ArtifactSet:
