@@ -56,9 +56,31 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(run(argv))
 
 
-def run(argv: list[str] | None = None) -> int:
+def _usage_error_types() -> tuple[type[BaseException], ...]:
+    """Click's usage-error base, and typer's vendored copy of it.
+
+    typer >= 0.2x ships its own click (``typer._click``), whose exceptions do not derive from
+    ``click.ClickException``; we find that base through a public class rather than a private import.
+    """
     import click
 
+    vendored = [c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"]
+    return tuple({click.ClickException, *vendored})
+
+
+def _exit_types() -> tuple[type[BaseException], ...]:
+    import click
+
+    return tuple({click.exceptions.Exit, typer.Exit})
+
+
+def _abort_types() -> tuple[type[BaseException], ...]:
+    import click
+
+    return tuple({click.exceptions.Abort, typer.Abort})
+
+
+def run(argv: list[str] | None = None) -> int:
     from sls_neutral.core.errors import SlsnError
 
     debug = os.environ.get("SLSN_DEBUG", "") not in ("", "0")
@@ -74,14 +96,14 @@ def run(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         sys.stderr.write(exc.render() + "\n")
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except _exit_types() as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except _abort_types():
         sys.stderr.write("aborted\n")
         return 1
-    except click.ClickException as exc:
+    except _usage_error_types() as exc:
         exc.show()
-        return 2
+        return 2  # CLI.md: every usage error (unknown command or option, bad value) exits 2
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130

@@ -1,0 +1,25 @@
+"""CLI.md's exit codes for usage errors: 2, with click's usage line, never "internal error"."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("args, says", [
+    (["nosuch"], "No such command 'nosuch'"),
+    (["validate", "--bogus"], "No such option: --bogus"),
+    (["invoke", "-f", "x"], "No such option: -f"),
+    (["validate", "--output", "xml"], "'xml' is not one of"),
+])
+def test_usage_errors_exit_2_with_a_usage_line(cli, tmp_path, args, says):
+    result = cli(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert says in result.stderr
+    assert "Usage: sls-neutral" in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_version_exits_0(cli, tmp_path):
+    result = cli("--version", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.startswith("sls-neutral ")
