@@ -27,6 +27,8 @@ class Project:
     options: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] | None = None
     plugins: PluginManager | None = None
+    #: Warnings and notes met on the way (provider limits, approximations); commands print them.
+    warnings: list[Diagnostic] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.config = Path(self.config)
@@ -127,6 +129,8 @@ class Project:
 
     def _raise_errors(self, diagnostics: list[Diagnostic]) -> None:
         errors = [d for d in diagnostics if d.severity == "error"]
+        if not errors:
+            self.warnings.extend(d for d in diagnostics if d not in self.warnings)
         if errors:
             if any(d.code == "unsupported" for d in errors) and len(errors) == 1:
                 raise UnsupportedFeatureError(errors[0].message, position=errors[0].position, hint=errors[0].hint)

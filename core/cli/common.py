@@ -47,6 +47,12 @@ def emit(data: Any, output: OutputFormat, text: str | None = None) -> None:
     sys.stdout.flush()
 
 
+def print_warnings(proj) -> None:
+    """Warnings and notes from the checks, on stderr so stdout stays clean for --output json."""
+    for diagnostic in proj.warnings:
+        sys.stderr.write(diagnostic.render() + "\n")
+
+
 def progress_printer(output: OutputFormat):
     """Progress lines go to stderr so stdout stays clean for --output json."""
     def say(message: str) -> None:

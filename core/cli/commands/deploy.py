@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from sls_neutral.core.cli.common import (DEFAULT_CONFIG, ConfigOpt, EndpointOpt, OutputFormat, OutputOpt, ParamOpt,
-                                         ProviderOpt, StageOpt, emit, progress_printer, project, providers_for)
+                                         ProviderOpt, StageOpt, emit, print_warnings, progress_printer,
+                                         project, providers_for)
 
 
 def register(app) -> None:
@@ -24,6 +25,9 @@ def register(app) -> None:
         proj = project(config, stage, param)
         results = []
         for name in providers_for(proj, provider):
+            proj.app_for(name)
+            print_warnings(proj)  # before a local deploy starts serving in the foreground
+            proj.warnings.clear()
             if not no_lint:
                 _lint_gate(proj, name)
             results.append(proj.deploy(name, {

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from sls_neutral.core.cli.common import (DEFAULT_CONFIG, ConfigOpt, OutputFormat, OutputOpt, ParamOpt,
-                                         ProviderOpt, StageOpt, emit, project, providers_for)
+                                         ProviderOpt, StageOpt, emit, print_warnings, project,
+                                         providers_for)
 
 
 def register(app) -> None:
@@ -30,6 +31,7 @@ def register(app) -> None:
         for name in names:
             target = (out / name if provider == "all" else out) if out else None
             results.append(proj.package(name, target, check=check))
+        print_warnings(proj)
         lines = []
         drift = []
         for r in results:

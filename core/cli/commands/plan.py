@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from sls_neutral.core.cli.common import (DEFAULT_CONFIG, ConfigOpt, EndpointOpt, OutputFormat, OutputOpt, ParamOpt,
-                                         ProviderOpt, StageOpt, emit, project, providers_for)
+                                         ProviderOpt, StageOpt, emit, print_warnings, project,
+                                         providers_for)
 
 
 def register(app) -> None:
@@ -17,4 +18,5 @@ def register(app) -> None:
         for name in providers_for(proj, provider):
             _, _, _, the_plan, _ = proj.plan(name, {"endpoint_url": endpoint_url, "output": output.value})
             plans.append(the_plan)
+        print_warnings(proj)
         emit({"plans": [p.to_dict() for p in plans]}, output, "\n\n".join(p.render() for p in plans))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from sls_neutral.core.cli.common import (DEFAULT_CONFIG, ConfigOpt, OutputFormat, OutputOpt, ParamOpt,
-                                         ProviderOpt, StageOpt, emit, project)
+                                         ProviderOpt, StageOpt, emit, print_warnings,
+                                         project)
 
 
 def register(app) -> None:
@@ -26,7 +27,8 @@ def register(app) -> None:
             for name in providers_for(proj, provider):
                 proj.app_for(name)
                 checked.append(name)
-        data = {"valid": True, "service": app_ir.service, "stage": app_ir.stage, "providers": checked,
+        print_warnings(proj)
+        data = {"valid": True, "warnings": [d.to_dict() for d in proj.warnings], "service": app_ir.service, "stage": app_ir.stage, "providers": checked,
                 "functions": len(app_ir.functions), "workflows": len(app_ir.workflows)}
         if ir:
             data["ir"] = ir_module.to_jsonable(app_ir)
