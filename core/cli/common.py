@@ -9,7 +9,7 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, NamedTuple, Optional
 
 import typer
 
@@ -36,6 +36,32 @@ def project(config: Path, stage: str | None, params: list[str] | None):
     from sls_neutral.core.pipeline import Project, parse_params
 
     return Project(config=config, stage=stage, options=parse_params(params))
+
+
+class Target(NamedTuple):
+    """One provider's view of the project, for the commands that talk to a deployment."""
+
+    project: Any
+    provider: Any
+    app: Any
+    context: Any
+
+
+def target(config: Path, stage: str | None, params: list[str] | None, provider: str | None,
+           endpoint_url: str | None = None) -> Target:
+    """Load the project and resolve the provider a command runs against (invoke, logs, workflow ...)."""
+    proj = project(config, stage, params)
+    prov = proj.provider(provider)
+    return Target(proj, prov, proj.app_for(prov.name), proj.deploy_context(prov.name, endpoint_url=endpoint_url))
+
+
+def require_declared(kind: str, name: str, declared) -> None:
+    """Refuse a name the manifest does not declare, suggesting the nearest one."""
+    if name not in declared:
+        from sls_neutral.core.errors import SlsnError, did_you_mean
+
+        raise SlsnError(f"{kind} '{name}' is not declared",
+                        hint=did_you_mean(name, declared) or "see 'sls-neutral info'")
 
 
 def emit(data: Any, output: OutputFormat, text: str | None = None) -> None:

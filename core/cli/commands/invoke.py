@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from sls_neutral.core.cli.common import (DEFAULT_CONFIG, ConfigOpt, EndpointOpt, OutputFormat, OutputOpt, ParamOpt,
-                                         ProviderOpt, StageOpt, emit, project)
+                                         ProviderOpt, StageOpt, emit, require_declared, target)
 
 
 def read_data(data: str | None):
@@ -40,14 +40,7 @@ def register(app) -> None:
         """Invoke one function; -p local runs it in-process with a synthesized event."""
         import json
 
-        from sls_neutral.core.errors import SlsnError, did_you_mean
-
-        proj = project(config, stage, param)
-        prov = proj.provider(provider)
-        app_ir = proj.app_for(prov.name)
-        if function not in app_ir.functions:
-            raise SlsnError(f"function '{function}' is not declared",
-                            hint=did_you_mean(function, app_ir.functions) or "see 'sls-neutral info'")
-        result = prov.invoke(app_ir, function, read_data(data), proj.deploy_context(prov.name,
-                                                                                    endpoint_url=endpoint_url))
+        there = target(config, stage, param, provider, endpoint_url)
+        require_declared("function", function, there.app.functions)
+        result = there.provider.invoke(there.app, function, read_data(data), there.context)
         emit(result, output, json.dumps(result, indent=2, sort_keys=True, default=str))

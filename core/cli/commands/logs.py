@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from sls_neutral.core.cli.common import (DEFAULT_CONFIG, ConfigOpt, EndpointOpt, OutputFormat, OutputOpt, ParamOpt,
-                                         ProviderOpt, StageOpt, emit, project)
+                                         ProviderOpt, StageOpt, emit, require_declared, target)
 
 
 def register(app) -> None:
@@ -18,9 +18,8 @@ def register(app) -> None:
              provider: ProviderOpt = None, endpoint_url: EndpointOpt = None,
              output: OutputOpt = OutputFormat.text) -> None:
         """Print a function's logs (the local provider reads its log file)."""
-        proj = project(config, stage, param)
-        prov = proj.provider(provider)
-        app_ir = proj.app_for(prov.name)
-        result = prov.logs(app_ir, function, proj.deploy_context(prov.name, endpoint_url=endpoint_url), tail=tail)
+        there = target(config, stage, param, provider, endpoint_url)
+        require_declared("function", function, there.app.functions)
+        result = there.provider.logs(there.app, function, there.context, tail=tail)
         if result is not None:
             emit(result, output, "\n".join(result) if isinstance(result, list) else str(result))

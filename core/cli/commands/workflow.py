@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from sls_neutral.core.cli.common import (DEFAULT_CONFIG, ConfigOpt, EndpointOpt, OutputFormat, OutputOpt, ParamOpt,
-                                         ProviderOpt, StageOpt, emit, project)
+                                         ProviderOpt, StageOpt, emit, require_declared, target)
 
 
 def register(app) -> None:
@@ -24,15 +24,9 @@ def register(app) -> None:
         import json
 
         from sls_neutral.core.cli.commands.invoke import read_data
-        from sls_neutral.core.errors import SlsnError, did_you_mean
-
-        proj = project(config, stage, param)
-        prov = proj.provider(provider)
-        app_ir = proj.app_for(prov.name)
-        if name not in app_ir.workflows:
-            raise SlsnError(f"workflow '{name}' is not declared", hint=did_you_mean(name, app_ir.workflows))
-        result = prov.workflow_start(app_ir, name, read_data(input) or {},
-                                     proj.deploy_context(prov.name, endpoint_url=endpoint_url), wait=wait)
+        there = target(config, stage, param, provider, endpoint_url)
+        require_declared("workflow", name, there.app.workflows)
+        result = there.provider.workflow_start(there.app, name, read_data(input) or {}, there.context, wait=wait)
         text = result["execution_id"] if not wait else json.dumps(result, indent=2, sort_keys=True)
         emit(result, output, text)
         if wait and result.get("status") not in (None, "SUCCEEDED"):
@@ -46,10 +40,8 @@ def register(app) -> None:
         """State of an execution."""
         import json
 
-        proj = project(config, stage, param)
-        prov = proj.provider(provider)
-        result = prov.workflow_status(proj.app_for(prov.name), execution_id,
-                                      proj.deploy_context(prov.name, endpoint_url=endpoint_url))
+        there = target(config, stage, param, provider, endpoint_url)
+        result = there.provider.workflow_status(there.app, execution_id, there.context)
         emit(result, output, json.dumps(result, indent=2, sort_keys=True))
 
     @group.command("history")
@@ -58,10 +50,8 @@ def register(app) -> None:
                 provider: ProviderOpt = None, endpoint_url: EndpointOpt = None,
                 output: OutputOpt = OutputFormat.text) -> None:
         """Event history of an execution."""
-        proj = project(config, stage, param)
-        prov = proj.provider(provider)
-        events = prov.workflow_history(proj.app_for(prov.name), execution_id,
-                                       proj.deploy_context(prov.name, endpoint_url=endpoint_url))
+        there = target(config, stage, param, provider, endpoint_url)
+        events = there.provider.workflow_history(there.app, execution_id, there.context)
         text = "\n".join(f"{e.get('seq', i):>4} {e.get('time', '')} {e.get('type', '')} {e.get('step', '')} "
                          f"{e.get('detail', '')}".rstrip() for i, e in enumerate(events))
         emit(events, output, text)
