@@ -224,7 +224,8 @@ def build_model(app: ir.App, settings: Mapping[str, Any] | None = None) -> Azure
                 methods = None if trig.method == "ANY" else [trig.method]
                 functions.append(AzFunction(name, py_ident(name), "http", fname,
                                             {"route": azure_route(trig.path), "methods": methods,
-                                             "path": trig.path}, group))
+                                             "path": trig.path, "route_key": f"{trig.method} {trig.path}"},
+                                            group))
             elif isinstance(trig, ir.QueueTrigger):
                 q = queues[trig.queue]
                 name = unique(fname if len(fn.triggers) == 1 else f"{fname}-queue-{trig.queue}")

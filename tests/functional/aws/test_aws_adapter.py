@@ -90,6 +90,22 @@ def test_http_sample_becomes_a_request():
     assert request.body == base64.b64decode(event["body"])
 
 
+def test_route_is_the_manifest_trigger_as_method_and_path():
+    """request.route is "METHOD /path/{param}" on every provider (local: providers/local/synth.py and server.py)."""
+    event = sample("apigateway_http-api-proxy.json")
+    event["routeKey"] = "GET /items/{id}"
+    event["rawPath"], event["pathParameters"] = "/items/42", {"id": "42"}
+    event["requestContext"]["http"]["method"] = "GET"
+    request = aws.to_request(event)
+    assert request.route == "GET /items/{id}" and request.path == "/items/42" and request.path_params == {"id": "42"}
+    event["routeKey"] = "ANY /files/{path+}"
+    assert aws.to_request(event).route == "ANY /files/{path+}"
+    # the sample as generated: the catch-all $default route has no template, so the request's own method and path
+    default = sample("apigateway_http-api-proxy.json")
+    assert default["routeKey"] == "$default"
+    assert aws.to_request(default).route == f"{default['requestContext']['http']['method']} {default['rawPath']}"
+
+
 def test_response_bodies_and_cookies():
     from sls_neutral.runtime import Response
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, SUBSCRIPTION  # noqa: F401  (the folder's conftest)
+# not 'from conftest import ...': under one pytest run another folder's conftest may hold that module name
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 pytestmark = [pytest.mark.functional, pytest.mark.conformance]
 
@@ -307,3 +308,53 @@ def test_reference_workflow_replays_through_the_registered_orchestrator(cli, ser
     assert sorted(declined["functions"]) == ["charge-card", "reserve-stock", "validate-order"]
     # orders.py's validate raises StepError("InvalidOrder"): not caught, the orchestration fails by that name
     assert invalid["error"] == "InvalidOrder" and invalid["functions"] == ["validate-order"]
+
+
+ROUTE_SERVICE = """\
+service: routes
+runtime: python3.12
+provider: azure
+providers:
+  azure: {subscription_id: "00000000-0000-0000-0000-000000000001", resource_group: routes-rg, location: eastus}
+functions:
+  echo:
+    handler: src/echo.py:echo
+    triggers:
+      - http: {method: GET, path: "/items/{id}"}
+      - http: {method: ANY, path: "/files/{path+}"}
+"""
+
+ROUTE_SCRIPT = r"""
+import json, sys
+sys.path.insert(0, ".")
+import azure.functions as func
+import function_app
+
+functions = {f.get_function_name(): f.get_user_function() for f in function_app.app.get_functions()}
+out = {}
+for name, method, url, params in (("echo-get-items-id", "GET", "https://a.example/items/42", {"id": "42"}),
+                                  ("echo-any-files-path", "PUT", "https://a.example/files/a/b.txt",
+                                   {"path": "a/b.txt"})):
+    resp = functions[name](func.HttpRequest(method, url, headers={}, route_params=params, body=b""))
+    out[name] = json.loads(resp.get_body())
+print(json.dumps(out))
+"""
+
+
+def test_route_is_the_manifest_trigger_as_method_and_path(cli, tmp_path):
+    """request.route is "METHOD /path/{param}" on every provider (the local server's and AWS's route keys)."""
+    root = tmp_path / "routes"
+    (root / "src").mkdir(parents=True)
+    (root / "sls-neutral.yaml").write_text(ROUTE_SERVICE)
+    (root / "src" / "echo.py").write_text("def echo(request, ctx):\n"
+                                          "    return {'route': request.route, 'path': request.path,\n"
+                                          "            'params': request.path_params}\n")
+    result = cli("package", "-p", "azure", "-o", str(tmp_path / "out"), cwd=root)
+    assert result.returncode == 0, result.stderr
+    run = subprocess.run([sys.executable, "-c", ROUTE_SCRIPT], cwd=tmp_path / "out" / "app", capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out == {"echo-get-items-id": {"route": "GET /items/{id}", "path": "/items/42", "params": {"id": "42"}},
+                   "echo-any-files-path": {"route": "ANY /files/{path+}", "path": "/files/a/b.txt",
+                                           "params": {"path": "a/b.txt"}}}

@@ -6,9 +6,11 @@ A golden says that something changed; the fine-grained tests say what must hold.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parents[3]  # not 'from conftest': another folder's may hold that name
 
 pytestmark = [pytest.mark.functional]
 

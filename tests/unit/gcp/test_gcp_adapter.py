@@ -102,3 +102,23 @@ def test_backend_maps_neutral_names_through_slsn_resources():
 
     with pytest.raises(PermissionDenied):
         backend.topic_publish("other", b"x", {})
+
+
+def test_route_is_the_manifest_trigger_as_method_and_path(monkeypatch):
+    """request.route is "METHOD /path/{param}" on every provider (the local server's and AWS's route keys)."""
+    flask = pytest.importorskip("flask")
+    seen = []
+
+    def handler(request, ctx):
+        seen.append((request.route, request.path, request.path_params))
+        return {"ok": True}
+
+    monkeypatch.setattr(gcp, "_user_handler", lambda: handler)
+    monkeypatch.setattr(gcp, "_context", lambda request_id, correlation=None: None)
+    app = flask.Flask("route-test")
+    for method, path in (("GET", "/photos/42"), ("GET", "/photos/latest"), ("PUT", "/files/a/b.txt")):
+        with app.test_request_context(path, method=method):
+            _, status, _ = gcp.handle_http(flask.request, {"routes": ROUTES})
+            assert status == 200
+    assert seen == [("GET /photos/{id}", "/photos/42", {"id": "42"}), ("GET /photos/latest", "/photos/latest", {}),
+                    ("ANY /files/{path+}", "/files/a/b.txt", {"path": "a/b.txt"})]

@@ -161,8 +161,10 @@ def to_request(event: dict[str, Any]):
         headers["cookie"] = "; ".join(event["cookies"])
     # rawQueryString keeps repeated keys apart (queryStringParameters comma-joins them).
     query = parse_qs(event.get("rawQueryString") or "", keep_blank_values=True)
+    # The matched manifest trigger as "METHOD /path/{param}", as on every provider: HTTP API route keys
+    # are exactly that ("ANY /x" for method ANY); the catch-all "$default" route has no template.
     route_key = event.get("routeKey") or "$default"
-    route = route_key.split(" ", 1)[1] if " " in route_key else (event.get("rawPath") or "/")
+    route = route_key if " " in route_key else f"{http['method'].upper()} {event.get('rawPath') or '/'}"
     return Request(method=http["method"].upper(), path=event.get("rawPath") or http.get("path") or "/",
                    path_params=dict(event.get("pathParameters") or {}), query=query, headers=headers, body=body,
                    route=route)

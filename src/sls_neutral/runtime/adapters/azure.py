@@ -162,7 +162,8 @@ def _source(kind: str, name: str) -> str:
 
 # ---------------------------------------------------------------- http
 def to_request(req: Any, route: str):
-    """func.HttpRequest -> Request (query keeps repeated values; the route is the manifest's)."""
+    """func.HttpRequest -> Request (query keeps repeated values; the route is the manifest trigger's
+    "METHOD /path/{param}", as on every provider)."""
     from sls_neutral.runtime import Request
 
     url = urlparse(req.url)
@@ -178,7 +179,7 @@ def to_http_response(response: Any):
                              headers=dict(response.headers))
 
 
-def http(req: Any, function: str, route: str = "/"):
+def http(req: Any, function: str, route: str = ""):
     from sls_neutral.runtime import dispatch
 
     request = to_request(req, route)

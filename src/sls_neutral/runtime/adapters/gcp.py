@@ -170,7 +170,7 @@ def handle_http(flask_request: Any, cfg: dict[str, Any] | None = None) -> tuple[
                                                        "cause": f"{flask_request.method} {path}"})
     from sls_neutral.runtime import dispatch
 
-    request = to_request(flask_request, route["path"], params)
+    request = to_request(flask_request, f"{route['method']} {route['path']}", params)
     correlation = request.headers.get("x-correlation-id") or None
     ctx = _context(flask_request.headers.get("function-execution-id"), correlation)
     response = dispatch.run_http(_user_handler(), request, ctx)

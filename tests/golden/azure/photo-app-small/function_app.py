@@ -15,13 +15,13 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 @app.function_name(name='api-post-photos')
 @app.route(route='photos', methods=['POST'], auth_level=func.AuthLevel.ANONYMOUS)
 def api_post_photos(req: func.HttpRequest) -> func.HttpResponse:
-    return slsn.http(req, 'api', route='/photos')
+    return slsn.http(req, 'api', route='POST /photos')
 
 
 @app.function_name(name='api-get-photos-id')
 @app.route(route='photos/{id}', methods=['GET'], auth_level=func.AuthLevel.ANONYMOUS)
 def api_get_photos_id(req: func.HttpRequest) -> func.HttpResponse:
-    return slsn.http(req, 'api', route='/photos/{id}')
+    return slsn.http(req, 'api', route='GET /photos/{id}')
 
 
 @app.function_name(name='cleanup')
