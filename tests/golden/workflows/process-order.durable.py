@@ -403,7 +403,8 @@ STEPS = [{'function': 'validate-order',
              'kind': 'parallel',
              'name': 'both',
              'result': '$.fulfilment',
-             'retry': []}]},
+             'retry': []},
+            {'assign': [['$.status', 'CONFIRMED']], 'kind': 'set', 'name': 'confirmed'}]},
  {'kind': 'return', 'name': 'done', 'value': {'id': '$.order.id', 'status': '$.status'}}]
 
 

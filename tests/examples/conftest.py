@@ -1,0 +1,65 @@
+"""Fixtures of the example tests: a real local deployment, and each example packaged once per worker.
+
+Every folder of examples/ with a manifest has a module here (``test_example_<name>.py``) that runs it
+end-to-end on the local provider and checks what ``sls-neutral package -p all`` writes for each cloud.
+The helpers live in ``examples_helpers.py``; the local ones are reused from tests/functional/local.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+for folder in (HERE, HERE.parent / "functional" / "local", HERE.parent / "functional" / "aws"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+from local_helpers import free_port, kill_tree, state_dir  # noqa: E402
+
+from examples_helpers import package_all  # noqa: E402
+
+
+@pytest.fixture
+def deployed(cli):
+    """``deploy --detach`` a service folder on a free port; stop it (and its workers) after the test.
+
+    The same fixture as tests/functional/local's (fixtures do not cross sibling conftests).
+    """
+    pytest.importorskip("sls_neutral.providers.local.workers", reason="the worker pool is not installed")
+    started: list[Path] = []
+
+    def deploy(root: Path, *extra: str, env: dict | None = None):
+        port = free_port()
+        result = cli("deploy", "--detach", "--port", str(port), *extra, cwd=root, timeout=120, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        started.append(root)
+        return port, result
+
+    yield deploy
+    for root in started:
+        run = state_dir(root) / "runtime.json"
+        if run.exists():
+            cli("remove", cwd=root, timeout=60)
+        if run.exists():
+            kill_tree(json.loads(run.read_text())["pid"])
+
+
+@pytest.fixture(scope="session")
+def packaged(tmp_path_factory):
+    """``packaged(example)`` -> the output folder of ``package -p all`` on a copy of the example.
+
+    Cached per worker process: the checks of one example (AWS, GCP, Azure) share one packaging run
+    when xdist gives them to the same worker.
+    """
+    done: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in done:
+            done[name] = package_all(name, tmp_path_factory.mktemp(f"pkg-{name}"))
+        return done[name]
+
+    return get
