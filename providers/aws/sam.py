@@ -28,6 +28,8 @@ HTTP_API = "HttpApi"
 PYTHON_RUNTIME = {"python3.11": "python3.11", "python3.12": "python3.12", "python3.13": "python3.13"}
 HTTP_INTEGRATION_TIMEOUT_S = 30
 STARTER_CODE = "functions/_workflow-starter.zip"
+ALARM_PERIOD_S = 300
+ALARM_KINDS = ("ErrorsAlarm", "DurationAlarm", "ThrottlesAlarm")
 
 
 def function_code_path(name: str) -> str:
@@ -299,6 +301,49 @@ class TemplateBuilder:
             self.resources[logical_id(fn.name, "LogGroup")] = {"Type": "AWS::Logs::LogGroup", "Properties": {
                 "LogGroupName": f"/aws/lambda/{physical}",
                 "RetentionInDays": int(self.app.observability.log_retention_days)}}
+        self._alarms(fn, fid, physical)
+
+    def _alarms(self, fn: ir.Function, fid: str, physical: str) -> None:
+        """The observability plugin's alarms as CloudWatch alarms on the function's AWS/Lambda metrics, each
+        over one 5-minute period: ``errors`` - the failed share of invocations (metric math) above
+        ``error_rate_threshold``; ``duration`` - the longest invocation above ``duration_threshold`` of the
+        timeout; ``throttles`` - any throttled invocation. No actions: subscribe to them in CloudWatch."""
+        obs = self.app.observability
+        if not obs.alarms:
+            return
+        dimensions = [{"Name": "FunctionName", "Value": {"Ref": fid}}]
+
+        def metric(name: str, stat: str) -> dict[str, Any]:
+            return {"Metric": {"Dimensions": dimensions, "MetricName": name, "Namespace": "AWS/Lambda"},
+                    "Period": ALARM_PERIOD_S, "Stat": stat}
+
+        common = {"EvaluationPeriods": 1, "ComparisonOperator": "GreaterThanThreshold",
+                  "TreatMissingData": "notBreaching"}
+        who = f"{self.app.service} ({self.app.stage}) {fn.name}"
+        if "errors" in obs.alarms:
+            rate = float(obs.error_rate_threshold)
+            self.resources[logical_id(fn.name, "ErrorsAlarm")] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+                **common, "AlarmName": f"{physical}-errors", "Threshold": rate,
+                "AlarmDescription": f"{who}: more than {rate:.0%} of invocations failed in 5 minutes",
+                "Metrics": [
+                    {"Id": "errors", "MetricStat": metric("Errors", "Sum"), "ReturnData": False},
+                    {"Id": "invocations", "MetricStat": metric("Invocations", "Sum"), "ReturnData": False},
+                    {"Expression": "IF(invocations > 0, errors / invocations, 0)", "Id": "rate",
+                     "Label": "error rate", "ReturnData": True}]}}
+        if "duration" in obs.alarms:
+            limit_ms = int(fn.timeout * 1000 * float(obs.duration_threshold))
+            self.resources[logical_id(fn.name, "DurationAlarm")] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+                **common, "AlarmName": f"{physical}-duration", "Threshold": limit_ms,
+                "AlarmDescription": f"{who}: an invocation took more than {limit_ms} ms "
+                                    f"({float(obs.duration_threshold):.0%} of its timeout)",
+                "Dimensions": dimensions, "MetricName": "Duration", "Namespace": "AWS/Lambda",
+                "Period": ALARM_PERIOD_S, "Statistic": "Maximum", "Unit": "Milliseconds"}}
+        if "throttles" in obs.alarms:
+            self.resources[logical_id(fn.name, "ThrottlesAlarm")] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+                **common, "AlarmName": f"{physical}-throttles", "Threshold": 0,
+                "AlarmDescription": f"{who}: invocations were throttled",
+                "Dimensions": dimensions, "MetricName": "Throttles", "Namespace": "AWS/Lambda",
+                "Period": ALARM_PERIOD_S, "Statistic": "Sum"}}
 
     def _event(self, fn: ir.Function, index: int, trigger: ir.Trigger) -> dict[str, Any]:
         if isinstance(trigger, ir.HttpTrigger):

@@ -25,6 +25,7 @@ from sls_neutral.core import ir
 from sls_neutral.core.artifacts import canonical_json, sha256
 from sls_neutral.core.errors import SlsnError
 from sls_neutral.providers.aws.names import function_arn_sub, logical_id
+from sls_neutral.providers.aws.sam import ALARM_KINDS
 from sls_neutral.providers.aws.translate import DEPLOYMENT_BUCKET_PARAM, code_key, translate, with_s3_code
 
 MAX_RESOURCES = 500
@@ -100,13 +101,15 @@ def _split(app: ir.App, sam: dict[str, Any], keys: dict[str, str], region: str) 
         if any(isinstance(t, ir.BucketTrigger) for t in fn.triggers):
             continue
         fid = logical_id(fn.name, "Function")
-        movable.append((fid, logical_id(fn.name, "Role"), logical_id(fn.name, "LogGroup")))
-    groups: list[list[tuple[str, str, str]]] = []
+        # the function and what belongs to it alone: its role, log group and alarms
+        movable.append((fid, logical_id(fn.name, "Role"), logical_id(fn.name, "LogGroup"),
+                        *(logical_id(fn.name, kind) for kind in ALARM_KINDS)))
+    groups: list[list[tuple[str, ...]]] = []
     budget = params = 0
-    current: list[tuple[str, str, str]] = []
+    current: list[tuple[str, ...]] = []
     current_refs: set[str] = set()
     for item in movable:
-        cost = _estimate(resources[item[0]]) + 2
+        cost = _estimate(resources[item[0]]) + sum(1 for rid in item[1:] if rid in resources)
         refs: set[str] = set()
         _refs([resources[i] for i in item if i in resources], refs)
         refs -= set(item)

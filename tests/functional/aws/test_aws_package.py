@@ -190,3 +190,28 @@ def test_state_machines_pass_statelint(cli, service_copy, example):
         assert problems == [], problems
         for placeholder in set(re.findall(r"\$\{(\w+)\}", json.dumps(machine["Definition"]))):
             assert placeholder in machine["DefinitionSubstitutions"]
+
+
+def test_observability_plugin_templates_lint_clean(cli, service_copy):
+    """plugins: [observability] -> X-Ray tracing, log retention and three CloudWatch alarms per function."""
+    root = service_copy("photo-pipeline")
+    manifest = root / "sls-neutral.yaml"
+    manifest.write_text(manifest.read_text() + "\nplugins: [observability]\n"
+                        "observability: {log_retention: 14d, error_rate_threshold: 0.02}\n")
+    out = package(cli, root)
+    sam, cfn = (out / "template.yaml").read_text(), (out / "template.cfn.json").read_text()
+    assert cfn_lint_errors(sam) == [] and cfn_lint_errors(cfn) == []
+    resources = json.loads(cfn)["Resources"]
+    functions = sorted(k for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function")
+    assert functions and all(resources[f]["Properties"]["TracingConfig"] == {"Mode": "Active"} for f in functions)
+    groups = {v["Properties"]["LogGroupName"]: v["Properties"]["RetentionInDays"]
+              for v in resources.values() if v["Type"] == "AWS::Logs::LogGroup"}
+    assert groups == {f"/aws/lambda/photo-pipeline-dev-{n}": 14
+                      for n in ("api", "audit", "notify", "on-upload", "resize")}
+    alarms = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::CloudWatch::Alarm"]
+    assert len(alarms) == 3 * len(functions)
+    assert {a["AlarmName"].rsplit("-", 1)[1] for a in alarms} == {"errors", "duration", "throttles"}
+    assert {a["Threshold"] for a in alarms if a["AlarmName"].endswith("-errors")} == {0.02}
+    targets = {json.dumps(d["Value"]) for a in alarms
+               for d in (a.get("Dimensions") or a["Metrics"][0]["MetricStat"]["Metric"]["Dimensions"])}
+    assert targets == {json.dumps({"Ref": f}) for f in functions}

@@ -73,3 +73,25 @@ def test_violations_name_each_limit():
                 "Parameters": {f"P{i}": {} for i in range(61)}}
     found = " ".join(stacks.violations(template))
     assert "501 resources" in found and "201 outputs" in found and "61 parameters" in found
+
+
+def test_alarms_and_log_groups_move_with_their_function():
+    app = big_app(300).replace(observability=ir.Observability(tracing=True, log_retention_days=7,
+                                                              alarms=("duration", "errors", "throttles")))
+    sam = TemplateBuilder(app, SETTINGS).build()
+    keys = {function_code_path(name): f"big/dev/code/{i:064x}.zip" for i, name in enumerate(app.functions)}
+    layout = stacks.layout(app, sam, keys, "us-east-1")
+    assert len(layout.cfn_files) > 2
+    alarms = 0
+    for template in layout.cfn_files.values():
+        assert stacks.violations(template) == []
+        resources = template["Resources"]
+        for rid, resource in resources.items():
+            if resource["Type"] == "AWS::CloudWatch::Alarm":
+                alarms += 1
+                function = rid.removesuffix("ErrorsAlarm").removesuffix("DurationAlarm").removesuffix(
+                    "ThrottlesAlarm") + "Function"
+                assert function in resources, rid  # the metric's FunctionName is a Ref in the same stack
+            if resource["Type"] == "AWS::Lambda::Function":
+                assert rid.removesuffix("Function") + "LogGroup" in resources
+    assert alarms == 3 * 301

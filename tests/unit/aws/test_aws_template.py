@@ -269,3 +269,48 @@ def test_fifo_batches_and_cron_day_fields_are_checked():
     a = app([fn("w", ir.QueueTrigger("q", 50)), fn("s", ir.ScheduleTrigger("0 0 1 * 1", None))],
             queues=[ir.Queue("q", fifo=True)])
     assert codes(check_app(a, SETTINGS)) == [("aws-batch", "error"), ("aws-schedule", "error")]
+
+
+# ---------------------------------------------------------------- observability
+def test_observability_maps_to_tracing_retention_and_three_alarms_per_function():
+    application = app([fn("api", ir.HttpTrigger("GET", "/a"), timeout=20.0), fn("worker", ir.QueueTrigger("jobs"))],
+                      queues=[ir.Queue("jobs", visibility_timeout=60)])
+    application = application.replace(observability=ir.Observability(
+        tracing=True, log_retention_days=14, alarms=("duration", "errors", "throttles"),
+        error_rate_threshold=0.1, duration_threshold=0.5))
+    resources = build(application)["Resources"]
+    api = resources["ApiFunction"]["Properties"]
+    assert api["Tracing"] == "Active"
+    tracing = next(p for p in resources["ApiRole"]["Properties"]["Policies"] if p["PolicyName"] == "tracing")
+    assert tracing["PolicyDocument"]["Statement"][0]["Action"] == ["xray:PutTelemetryRecords",
+                                                                  "xray:PutTraceSegments"]
+    assert resources["ApiLogGroup"]["Properties"] == {"LogGroupName": "/aws/lambda/svc-dev-api",
+                                                      "RetentionInDays": 14}
+    alarms = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+    assert sorted(alarms) == sorted(f"{f}{k}Alarm" for f in ("Api", "Worker")
+                                    for k in ("Errors", "Duration", "Throttles"))
+    dims = [{"Name": "FunctionName", "Value": {"Ref": "ApiFunction"}}]
+    errors = alarms["ApiErrorsAlarm"]
+    assert errors["Threshold"] == 0.1 and errors["ComparisonOperator"] == "GreaterThanThreshold"
+    assert errors["TreatMissingData"] == "notBreaching" and errors["AlarmName"] == "svc-dev-api-errors"
+    stats = {m["Id"]: m for m in errors["Metrics"]}
+    assert stats["errors"]["MetricStat"]["Metric"] == {"Dimensions": dims, "MetricName": "Errors",
+                                                      "Namespace": "AWS/Lambda"}
+    assert stats["invocations"]["MetricStat"]["Metric"]["MetricName"] == "Invocations"
+    assert [m["Id"] for m in errors["Metrics"] if m["ReturnData"]] == ["rate"]
+    assert stats["rate"]["Expression"] == "IF(invocations > 0, errors / invocations, 0)"
+    duration = alarms["ApiDurationAlarm"]
+    assert (duration["MetricName"], duration["Statistic"], duration["Threshold"]) == ("Duration", "Maximum", 10000)
+    assert alarms["WorkerDurationAlarm"]["Threshold"] == 5000 and duration["Dimensions"] == dims
+    throttles = alarms["ApiThrottlesAlarm"]
+    assert (throttles["MetricName"], throttles["Statistic"], throttles["Threshold"]) == ("Throttles", "Sum", 0)
+
+
+def test_observability_alarms_are_only_the_ones_asked_for():
+    application = app([fn("api", ir.HttpTrigger("GET", "/a"))]).replace(
+        observability=ir.Observability(tracing=False, alarms=("throttles",)))
+    resources = build(application)["Resources"]
+    assert [k for k, v in resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"] == ["ApiThrottlesAlarm"]
+    assert "Tracing" not in resources["ApiFunction"]["Properties"] and "ApiLogGroup" not in resources
+    plain = build(app([fn("api", ir.HttpTrigger("GET", "/a"))]))["Resources"]
+    assert not any(v["Type"] == "AWS::CloudWatch::Alarm" for v in plain.values())
