@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from sls_neutral.core.cli.common import OutputFormat, OutputOpt, emit
+from sls_neutral.core.cli.common import (DEFAULT_CONFIG, ConfigOpt, OutputFormat, OutputOpt, ParamOpt, StageOpt,
+                                         emit, project)
+
+
+def _enabled_by_manifest(config, stage, params) -> tuple[list[str] | None, str | None]:
+    """The plugins the manifest's ``plugins:`` list enables; (None, why) when it cannot be read."""
+    from sls_neutral.core.errors import SlsnError
+
+    if config == DEFAULT_CONFIG and not config.exists():
+        return None, None
+    try:
+        return list(project(config, stage, params).loaded.model.plugins), None
+    except SlsnError as exc:
+        return None, exc.message.splitlines()[0]
 
 
 def register(app) -> None:
     @app.command("plugins")
-    def plugins(output: OutputOpt = OutputFormat.text) -> None:
-        """List installed plugins and providers, their versions and the hooks they implement."""
+    def plugins(config: ConfigOpt = DEFAULT_CONFIG, stage: StageOpt = None, param: ParamOpt = None,
+                output: OutputOpt = OutputFormat.text) -> None:
+        """List installed plugins and providers, their versions and the hooks they implement.
+
+        Inside a service (or with -c), also shows which plugins its manifest enables.
+        """
         from sls_neutral.core.plugins import get_plugin_manager
 
         pm = get_plugin_manager()
@@ -21,6 +38,9 @@ def register(app) -> None:
                           for p in providers.values()],
             "failed": dict(sorted(pm.load_errors.items())),
         }
+        enabled, unreadable = _enabled_by_manifest(config, stage, param)
+        if enabled is not None:
+            data["enabled_by_manifest"] = enabled
         lines = ["Plugins:"]
         for i in infos:
             dist = f" ({i.distribution} {i.version})" if i.distribution else ""
@@ -29,4 +49,8 @@ def register(app) -> None:
         lines += [f"  {p.name} {p.version}: {p.description}" for p in providers.values()]
         for name, error in sorted(pm.load_errors.items()):
             lines.append(f"  {name}: not loaded ({error})")
+        if enabled is not None:
+            lines.append(f"Enabled by {config}: {', '.join(enabled) or 'none'}")
+        elif unreadable:
+            lines.append(f"{config} not read: {unreadable}")
         emit(data, output, "\n".join(lines))

@@ -96,3 +96,22 @@ def test_lint_shows_the_unsupported_feature_beside_the_rules(fakes, capsys):
     assert run(["lint", "-p", "partial", "-c", config, "--format", "json"]) == 1
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert {f["code"] for f in findings} == {"unsupported", "SN005"}
+
+
+def test_matrix_for_a_manifest_shows_only_its_features_and_who_uses_them(fakes, capsys):
+    config = str(CORPUS / "lost-events" / "sls-neutral.yaml")
+    assert run(["matrix", "-c", config, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    features = {row["feature"]: row for row in data["features"]}
+    assert "topic" in features and "workflow" not in features
+    assert "function 'welcome'" in features["topic"]["used_by"]
+    assert run(["matrix", "-c", config]) == 0
+    topic = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("topic "))
+    assert topic.startswith("topic") and "function 'welcome'" in topic
+
+
+def test_matrix_provider_option_picks_columns_and_refuses_unknown(fakes, capsys):
+    assert run(["matrix", "-p", "partial", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["providers"] == ["partial"]
+    assert run(["matrix", "-p", "nope"]) == 1
+    assert "provider 'nope' is not installed" in capsys.readouterr().err
