@@ -25,9 +25,9 @@ from examples_helpers import package_all  # noqa: E402
 
 @pytest.fixture
 def deployed(cli):
-    """``deploy --detach`` a service folder on a free port; stop it (and its workers) after the test.
+    """``deploy --detach`` a service folder on a free port; kill it (and so its workers) after the test.
 
-    The same fixture as tests/functional/local's (fixtures do not cross sibling conftests).
+    tests/functional/local's fixture, but for the teardown (fixtures do not cross sibling conftests).
     """
     pytest.importorskip("sls_neutral.providers.local.workers", reason="the worker pool is not installed")
     started: list[Path] = []
@@ -40,10 +40,10 @@ def deployed(cli):
         return port, result
 
     yield deploy
+    # SIGKILL instead of `sls-neutral remove` (a graceful stop takes ~2 s; tests/functional/local tests remove):
+    # the runtime leads its process group, and its workers exit when their socket to it closes.
     for root in started:
         run = state_dir(root) / "runtime.json"
-        if run.exists():
-            cli("remove", cwd=root, timeout=60)
         if run.exists():
             kill_tree(json.loads(run.read_text())["pid"])
 
