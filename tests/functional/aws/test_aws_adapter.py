@@ -237,3 +237,159 @@ def test_secret_env_is_filled_at_cold_start_from_secrets_manager(cloud, tmp_path
         reset_backends()
         os.environ.pop("STRIPE_KEY", None)
     assert json.loads(result["body"]) == {"key": "sk_test"}
+
+
+# ---------------------------------------------------------------- every path, through the entry point
+PROBE = """\
+import json
+
+SEEN = []
+
+
+def handle(obj, ctx):
+    SEEN.append({"kind": type(obj).__name__, "correlation": ctx.correlation_id,
+                 "type": getattr(obj, "type", None), "subject": getattr(obj, "subject", None),
+                 "time": getattr(obj, "time", None), "data": getattr(obj, "data", obj),
+                 "route": getattr(obj, "route", None)})
+    if isinstance(obj, dict) and obj.get("fail"):
+        raise RuntimeError("asked to fail")
+    if type(obj).__name__ == "Request":
+        from sls_neutral.runtime import Response
+        return Response(200, {"ok": True}, {"Set-Cookie": "a=1", "X-Id": "7"})
+    return obj if isinstance(obj, dict) else None
+"""
+
+
+@pytest.fixture
+def probe(cloud, tmp_path, monkeypatch):
+    """A handler that records what the adapter handed it (and the correlation id its ctx carries)."""
+    import importlib
+    import sys
+
+    from sls_neutral.runtime import dispatch
+
+    (tmp_path / "slsn_probe.py").write_text(PROBE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("slsn_probe", None)
+    dispatch.clear_handlers()
+    cloud["function"]("probe", "slsn_probe:handle", "queue:resize-jobs:send,topic:photo-events:publish")
+    yield importlib.import_module("slsn_probe").SEEN
+    dispatch.clear_handlers()
+    sys.modules.pop("slsn_probe", None)
+
+
+def test_sqs_round_trip_keeps_binary_bodies_and_the_correlation_id(cloud, probe):
+    """ctx.queue().send of non-UTF-8 bytes -> SQS (moto) -> the Lambda record shape -> the same bytes."""
+    backend = aws.backend()
+    backend.queue_send("resize-jobs", b"\xff\x00raw", 0, {"slsn-correlation-id": "corr-q"})
+    backend.queue_send("resize-jobs", b'{"n": 2}', 0, {})
+    received = cloud["sqs"].receive_message(QueueUrl=cloud["queue_url"], MaxNumberOfMessages=10,
+                                            MessageAttributeNames=["All"], AttributeNames=["All"])["Messages"]
+    template = sample("sqs_receive-message.json")["Records"][0]
+    records = []
+    for message in received:
+        attributes = {k: {"stringValue": v["StringValue"], "dataType": v["DataType"]}
+                      for k, v in (message.get("MessageAttributes") or {}).items()}  # Lambda's casing
+        records.append(dict(template, messageId=message["MessageId"], body=message["Body"],
+                            messageAttributes=attributes, attributes=message["Attributes"],
+                            eventSourceARN="arn:aws:sqs:us-east-1:123456789012:photo-app-dev-resize-jobs"))
+    assert aws.handler({"Records": records}, LambdaContext()) == {"batchItemFailures": []}
+    [binary] = [s for s in probe if isinstance(s["data"], bytes)]
+    assert binary["data"] == b"\xff\x00raw" and binary["correlation"] == "corr-q"
+    assert binary["type"] == "sls.queue.message" and binary["subject"] == "resize-jobs"
+    assert binary["time"].endswith("Z")
+    [parsed] = [s for s in probe if not isinstance(s["data"], bytes)]
+    assert parsed["data"] == {"n": 2} and parsed["correlation"] == "req-1"  # none sent: the request id
+
+
+def test_sns_sample_with_attributes_and_base64_body(probe):
+    event = sample("sns_notification.json")
+    assert aws.handler(event, LambdaContext()) is None
+    plain = probe[-1]
+    assert (plain["type"], plain["data"], plain["subject"]) == ("sls.topic.message", "example message",
+                                                                "example subject")
+    assert plain["time"] == event["Records"][0]["Sns"]["Timestamp"] and plain["correlation"] == "req-1"
+    sns = event["Records"][0]["Sns"]
+    sns["TopicArn"] = "arn:aws:sns:us-east-1:123456789012:photo-app-dev-photo-events"
+    sns.pop("Subject")
+    sns["Message"] = base64.b64encode(b"\x00\xfe").decode()
+    sns["MessageAttributes"].update({"slsn-encoding": {"Type": "String", "Value": "base64"},
+                                     "slsn-correlation-id": {"Type": "String", "Value": "corr-t"}})
+    aws.handler(event, LambdaContext())
+    assert probe[-1]["data"] == b"\x00\xfe" and probe[-1]["correlation"] == "corr-t"
+    assert probe[-1]["subject"] == "photo-events"  # the neutral topic name when SNS gives no subject
+
+
+def test_s3_sample_created_and_removed(probe):
+    event = sample("s3_put.json")
+    aws.handler(event, LambdaContext())
+    record = event["Records"][0]
+    assert probe[-1]["type"] == "sls.bucket.object.created" and probe[-1]["subject"] == "test/key"
+    assert probe[-1]["data"] == {"bucket": "example-bucket", "key": "test/key", "size": 1024,
+                                 "etag": record["s3"]["object"]["eTag"]}
+    record["eventName"] = "ObjectRemoved:Delete"
+    record["s3"]["bucket"]["name"] = "photo-app-dev-photos"
+    aws.handler(event, LambdaContext())
+    assert probe[-1]["type"] == "sls.bucket.object.deleted" and probe[-1]["data"]["bucket"] == "photos"
+
+
+def test_scheduled_samples_become_ticks(probe):
+    event = sample("cloudwatch_scheduled-event.json")
+    aws.handler(event, LambdaContext())
+    assert probe[-1]["type"] == "sls.schedule.tick" and probe[-1]["subject"] == "ExampleRule"
+    assert probe[-1]["time"] == event["time"]
+
+
+def test_http_sample_through_the_entry_point_with_cookies_and_correlation(probe):
+    event = sample("apigateway_http-api-proxy.json")
+    event["headers"]["x-correlation-id"] = "corr-h"
+    result = aws.handler(event, LambdaContext())
+    assert result["statusCode"] == 200 and json.loads(result["body"]) == {"ok": True}
+    assert result["cookies"] == ["a=1"] and result["headers"]["X-Id"] == "7"
+    assert probe[-1]["kind"] == "Request" and probe[-1]["correlation"] == "corr-h"
+
+
+def test_step_functions_error_sample_is_a_step_input(probe):
+    """The Catch output shape ({"Error", "Cause"}) reaching a step as its input, and a failing step."""
+    event = sample("stepfunctions_error.json")
+    assert aws.handler(dict(event), LambdaContext()) == event
+    assert probe[-1]["kind"] == "dict" and probe[-1]["data"] == event
+    with pytest.raises(Exception) as failed:
+        aws.handler({"fail": True, "_slsn": {"correlation_id": "corr-s"}}, LambdaContext())
+    assert type(failed.value).__name__ == "TaskFailed" and "asked to fail" in str(failed.value)
+    assert probe[-1]["correlation"] == "corr-s"
+
+
+def test_workflow_starter_answers_202_with_a_real_execution(cloud, monkeypatch):
+    """The starter Lambda behind a workflow's http trigger, with the real HTTP API sample, on moto."""
+    import boto3
+
+    sfn = boto3.client("stepfunctions")
+    role = "arn:aws:iam::123456789012:role/sfn"
+    machine = sfn.create_state_machine(name="photo-app-dev-process-order", roleArn=role, definition=json.dumps(
+        {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+    cloud["function"]("start-process-order", "", "workflow:process-order:start")
+    resources = json.loads(os.environ["SLSN_RESOURCES"])
+    monkeypatch.setenv("SLSN_RESOURCES", json.dumps({**resources, "workflow:process-order": machine}))
+    monkeypatch.setenv("SLSN_STARTS", "process-order")
+    aws.reset_backend(None)
+    event = sample("apigateway_http-api-proxy.json")
+    event["isBase64Encoded"], event["body"] = False, json.dumps({"order": {"id": "o1", "amount": 5}})
+    event["headers"]["x-correlation-id"] = "corr-w"
+    reply = aws.start_workflow(event, LambdaContext())
+    assert reply["statusCode"] == 202
+    execution = json.loads(reply["body"])["execution_id"]
+    started = json.loads(sfn.describe_execution(executionArn=execution)["input"])
+    assert started == {"order": {"id": "o1", "amount": 5}, "_slsn": {"correlation_id": "corr-w"}}
+    event["body"] = "not json"
+    assert aws.start_workflow(event, LambdaContext())["statusCode"] == 400
+
+
+def test_clients_are_created_lazily_and_reused(cloud):
+    cloud["function"]("api", "src.api:handle", "bucket:photos:write")
+    backend = aws.backend()
+    assert backend._clients == {}  # nothing until a handler touches a resource
+    backend.bucket_put("photos", "k", b"v", None)
+    s3 = backend._clients["s3"]
+    backend.bucket_get("photos", "k")
+    assert backend.client("s3") is s3 and list(backend._clients) == ["s3"]
