@@ -1,8 +1,12 @@
 """End to end against a moto server on 127.0.0.1: deploy, redeploy unchanged, change one handler, lock, remove.
 
-moto models CloudFormation, Lambda, IAM, SQS, SNS topics, S3 and Step Functions, but not
-AWS::ApiGatewayV2::* (the HTTP API), AWS::SNS::Subscription, AWS::Scheduler::Schedule or S3 bucket
-notifications from a template: those are asserted on the deployed template instead.
+moto models CloudFormation, Lambda (functions, event source mappings), IAM roles and inline policies, SQS
+(redrive), SNS topics, S3 buckets, Step Functions, log groups and CloudWatch alarms, but its CloudFormation
+skips AWS::ApiGatewayV2::Api and AWS::ApiGatewayV2::Stage (the HTTP API and its routes, which SAM inlines in
+the API's OpenAPI body), AWS::SNS::Subscription and AWS::Scheduler::Schedule ("Tried to parse ... not
+supported"), and creates S3 buckets without their NotificationConfiguration. Those are asserted on the
+template CloudFormation holds instead (``assert_unmodelled_wiring``): every route, subscription, schedule and
+bucket notification is wired to the right function, with its invoke permission.
 """
 
 from __future__ import annotations
@@ -71,6 +75,52 @@ def physical_ids(client) -> dict[str, str]:
     return {s["LogicalResourceId"]: s.get("PhysicalResourceId") for s in summaries}
 
 
+def assert_unmodelled_wiring(resources: dict) -> None:
+    """What moto's CloudFormation skips ("Tried to parse ... not supported": AWS::ApiGatewayV2::Api and ::Stage,
+    AWS::SNS::Subscription, AWS::Scheduler::Schedule) or accepts without acting on (S3 bucket notifications),
+    asserted on the template CloudFormation holds: each trigger of the manifest is wired to its function."""
+    def of(type_: str) -> dict:
+        return {k: v["Properties"] for k, v in resources.items() if v["Type"] == type_}
+
+    [api] = of("AWS::ApiGatewayV2::Api").values()
+    routes = {}
+    for path, methods in api["Body"]["paths"].items():
+        for method, spec in methods.items():
+            integration = spec["x-amazon-apigateway-integration"]
+            assert integration["type"] == "aws_proxy" and integration["payloadFormatVersion"] == "2.0"
+            target = re.search(r"\$\{(\w+)\.Arn\}", integration["uri"]["Fn::Sub"]).group(1)
+            routes[f"{method.upper()} {path}"] = target
+    expected_routes = {"POST /photos": "ApiFunction", "GET /photos/{id}": "ApiFunction"}
+    if asl_available():
+        expected_routes["POST /orders"] = "StartProcessOrderFunction"
+    assert routes == expected_routes
+    assert [s["StageName"] for s in of("AWS::ApiGatewayV2::Stage").values()] == ["$default"]
+    permissions = of("AWS::Lambda::Permission").values()
+    for function in set(expected_routes.values()):
+        assert any(p["FunctionName"] == {"Ref": function} and p["Principal"] == "apigateway.amazonaws.com"
+                   for p in permissions)
+
+    [subscription] = of("AWS::SNS::Subscription").values()
+    assert subscription == {"Endpoint": {"Fn::GetAtt": ["AuditFunction", "Arn"]}, "Protocol": "lambda",
+                            "TopicArn": {"Ref": "PhotoEventsTopic"}}
+    assert any(p["FunctionName"] == {"Ref": "AuditFunction"} and p["SourceArn"] == {"Ref": "PhotoEventsTopic"}
+               for p in permissions)
+
+    [schedule] = of("AWS::Scheduler::Schedule").values()
+    assert schedule["ScheduleExpression"] == "cron(0 3 * * ? *)" and schedule["ScheduleExpressionTimezone"] == "UTC"
+    assert schedule["Target"]["Arn"] == {"Fn::GetAtt": ["CleanupFunction", "Arn"]}
+    assert json.loads(schedule["Target"]["Input"])["schedule"] == "cleanup:0"
+
+    notification = resources["PhotosBucket"]["Properties"]["NotificationConfiguration"]
+    [config] = notification["LambdaConfigurations"]
+    assert config["Event"] == "s3:ObjectCreated:*" and config["Function"] == {"Fn::GetAtt": ["OnUploadFunction",
+                                                                                             "Arn"]}
+    rules = config["Filter"]["S3Key"]["Rules"]
+    assert {r["Name"]: r["Value"] for r in rules} == {"prefix": "uploads/", "suffix": ".jpg"}
+    assert any(p["FunctionName"] == {"Ref": "OnUploadFunction"} and p["Principal"] == "s3.amazonaws.com"
+               for p in permissions)
+
+
 def test_deploy_update_lock_and_remove(cli, tmp_path, moto_server):
     url = moto_server
     aws = clients(url)
@@ -116,11 +166,7 @@ def test_deploy_update_lock_and_remove(cli, tmp_path, moto_server):
     # what moto does not model: asserted on the deployed template
     body = aws("cloudformation").get_template(StackName=STACK)["TemplateBody"]
     template = body if isinstance(body, dict) else json.loads(body)
-    types = {v["Type"] for v in template["Resources"].values()}
-    assert {"AWS::ApiGatewayV2::Api", "AWS::SNS::Subscription", "AWS::Scheduler::Schedule"} <= types
-    notification = template["Resources"]["PhotosBucket"]["Properties"]["NotificationConfiguration"]
-    rules = notification["LambdaConfigurations"][0]["Filter"]["S3Key"]["Rules"]
-    assert {r["Name"]: r["Value"] for r in rules} == {"prefix": "uploads/", "suffix": ".jpg"}
+    assert_unmodelled_wiring(template["Resources"])
 
     # unchanged: nothing uploads, the stack is not touched
     events_before = len(aws("cloudformation").describe_stack_events(StackName=STACK)["StackEvents"])
@@ -162,6 +208,11 @@ def test_deploy_update_lock_and_remove(cli, tmp_path, moto_server):
     assert all(s["StackStatus"] == "DELETE_COMPLETE" for s in stacks if s["StackName"] == STACK)
     assert not any(f["FunctionName"].startswith("photo-app-dev-") for f in aws("lambda").list_functions()["Functions"])
     assert s3.list_objects_v2(Bucket=bucket, Prefix="photo-app/dev/").get("KeyCount", 0) == 0
+    assert not [u for u in aws("sqs").list_queues().get("QueueUrls", []) if "/photo-app-dev-" in u]
+    assert not [t for t in aws("sns").list_topics()["Topics"] if ":photo-app-dev-" in t["TopicArn"]]
+    assert not [m for m in aws("stepfunctions").list_state_machines()["stateMachines"]
+                if m["name"].startswith("photo-app-dev-")]
+    assert not [r for r in aws("iam").list_roles()["Roles"] if r["RoleName"] in set(ids.values())]
 
 
 def _deploy_until(root: Path, url: str, marker: str) -> tuple[int, str]:
