@@ -80,3 +80,41 @@ def test_bench_service_round_trips(cli, tmp_path, n):
     check = cli("validate", "--output", "json", cwd=root)
     assert check.returncode == 0, check.stderr
     assert f'"functions": {n}' in check.stdout
+
+
+def test_bench_serverless_yml_imports_validates_and_packages_for_every_provider(cli, tmp_path):
+    """Issue 10's acceptance: bench/gen.py's serverless.yml -> import -> validate -> package -p all; and the
+    imported service is the one bench/gen.py wrote as a neutral manifest (but for `idempotent:`, which a
+    serverless.yml cannot say)."""
+    import json
+    import subprocess
+    import sys
+
+    root = tmp_path / "bench20"
+    gen = subprocess.run([sys.executable, str(REPO / "bench" / "gen.py"), "20", str(root)], capture_output=True,
+                         text=True, timeout=120)
+    assert gen.returncode == 0, gen.stderr
+    (root / "sls-neutral.yaml").rename(root / "generated.yaml")
+    result = cli("import", "serverless.yml", "-o", "sls-neutral.yaml", cwd=root)
+    assert result.returncode == 0, result.stderr
+    imported = cli("validate", "--ir", "--output", "json", cwd=root)
+    assert imported.returncode == 0, imported.stderr
+    generated = cli("validate", "--ir", "--output", "json", "-c", "generated.yaml", cwd=root)
+    assert generated.returncode == 0, generated.stderr
+    mine, theirs = json.loads(imported.stdout)["ir"], json.loads(generated.stdout)["ir"]
+    assert sorted(mine["functions"]) == sorted(theirs["functions"]) and len(mine["functions"]) == 20
+    for name, function in mine["functions"].items():
+        for key in ("handler", "memory", "timeout", "triggers", "grants", "environment"):
+            assert function[key] == theirs["functions"][name][key], (name, key)
+    assert (mine["queues"], mine["topics"]) == (theirs["queues"], theirs["topics"])
+
+    package = cli("package", "-p", "all", "-o", "out", cwd=root)
+    assert package.returncode == 0, package.stderr
+    out = root / "out"
+    assert {"aws", "azure", "gcp", "local"} <= {p.name for p in out.iterdir()}
+    template = json.loads((out / "aws" / "template.cfn.json").read_text())
+    assert sum(r["Type"] == "AWS::Lambda::Function" for r in template["Resources"].values()) == 20
+    gcp = json.loads((out / "gcp" / "deployment.json").read_text())
+    assert len(gcp["functions"]) == 20
+    azure = json.loads((out / "azure" / "app" / "slsn_functions.json").read_text())
+    assert len(azure["functions"]) == 20
