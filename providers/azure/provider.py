@@ -101,6 +101,11 @@ class AzureProvider(Provider):
         api, clients, model = self._api(app, ctx)
         return api.invoke(clients, model, function, data)
 
+    def logs(self, app: "App", function: str, ctx: DeployContext, *, tail: bool = False) -> Any:
+        """Lines from Application Insights (traces, exceptions, invocations) of the function's Azure functions."""
+        api, clients, model = self._api(app, ctx)
+        return api.logs(clients, model, function, tail, say=lambda line: print(line, flush=True))
+
     def workflow_start(self, app: "App", workflow: str, data: Any, ctx: DeployContext, *,
                        wait: bool = False) -> dict[str, Any]:
         api, clients, model = self._api(app, ctx)

@@ -11,7 +11,10 @@ azure-mgmt-web) and our Kudu calls to run end to end:
 - ``GET .../providers/Microsoft.Web/sites/{app}`` and ``.../sites/{app}/functions`` (the functions come from
   ``@app.function_name(name=...)`` lines of the uploaded function_app.py - a fake's shortcut; the real
   indexing is tested separately with azure.functions);
-- ``POST /scm/{app}/api/publish`` and ``/api/zipdeploy`` (202 + Location), ``GET /scm/{app}/api/deployments/latest``.
+- ``POST /scm/{app}/api/publish`` and ``/api/zipdeploy`` (202 + Location), ``GET /scm/{app}/api/deployments/latest``;
+- ``GET .../providers/Microsoft.Insights/components/{name}`` (its ``AppId``) and the Application Insights query
+  API ``POST /v1/apps/{appId}/query`` over rows a test puts in ``telemetry`` (the KQL is not run: the fake reads
+  the ``operation_Name in (...)`` and ``timestamp >= datetime(...)`` filters out of it - a fake's shortcut).
 
 Template expressions are not evaluated (except a resource ``condition`` on a bool parameter); every request is
 recorded in ``calls`` so tests can assert that an unchanged deploy makes no mutating call.
@@ -39,6 +42,7 @@ HOSTKEYS_RE = re.compile(r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/provid
                          r"host/default/listkeys$", re.I)
 APP_RE = re.compile(r"^/app/([^/]+)(/.*)$")
 KUDU_RE = re.compile(r"^/scm/([^/]+)/api/(publish|zipdeploy|deployments/latest)$")
+INSIGHTS_QUERY_RE = re.compile(r"^/v1/apps/([^/]+)/query$")
 MASTER_KEY = "fake-master-key"
 DURABLE_KEY = "fake-durabletask-key"
 FUNCTION_NAME_RE = re.compile(r"@app\.function_name\(name=['\"]([^'\"]+)['\"]\)")
@@ -56,6 +60,10 @@ class FakeAzure:
         self.subscription = "sub"  # set from the first request's path
         self.resource_group = "rg"
         self.fail_next_deployment: str | None = None  # an error message: the next PUT deployment fails
+        # Application Insights rows: {"timestamp", "itemType", "severityLevel", "operation_Name", "operation_Id",
+        # "text"}; the queries asked are kept in ``queries``
+        self.telemetry: list[dict[str, Any]] = []
+        self.queries: list[str] = []
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
@@ -87,7 +95,7 @@ class FakeAzure:
     # ------------------------------------------------------------ views for tests
     def mutating_calls(self) -> list[tuple[str, str]]:
         return [(m, p) for m, p in self.calls if m in ("PUT", "POST", "DELETE", "PATCH") and
-                not p.endswith(("/whatIf", "/listkeys")) and not p.startswith("/app/")]
+                not p.endswith(("/whatIf", "/listkeys", "/query")) and not p.startswith("/app/")]
 
     def reset_calls(self) -> None:
         self.calls.clear()
@@ -142,6 +150,11 @@ class FakeAzure:
             source = zf.read("function_app.py").decode("utf-8") if "function_app.py" in names else ""
         self.packages[app] = {"sha": message, "functions": sorted(FUNCTION_NAME_RE.findall(source)),
                               "files": names, "id": uuid.uuid4().hex}
+
+
+def insights_app_id(name: str) -> str:
+    """The fake component's AppId: a stable GUID of its name."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"insights/{name}"))
 
 
 def _condition(resource: dict[str, Any], template: dict[str, Any], parameters: dict[str, Any]) -> bool:
@@ -202,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
                           parse_qs(url.query))
             return
         routes = [(DEPLOYMENT_RE, self._deployment), (OPERATION_RE, self._operation), (KUDU_RE, self._kudu),
-                  (HOSTKEYS_RE, self._host_keys)]
+                  (HOSTKEYS_RE, self._host_keys), (INSIGHTS_QUERY_RE, self._insights_query)]
         routes += [(SITE_RE, self._site)] if method != "DELETE" else []
         routes += [(GENERIC_RE, self._generic)]
         for pattern, handler in routes:
@@ -285,14 +298,20 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(405, {"error": {"code": "MethodNotAllowed", "message": method}})
 
     def _generic(self, method: str, match: re.Match, body: bytes, query: dict) -> None:
-        """DELETE of any resource by id (remove); the resource's children go with it."""
-        if method != "DELETE":
-            self._send(404, {"error": {"code": "NotFound", "message": "fake: generic GET/PUT not modelled"}})
-            return
+        """DELETE of any resource by id (remove); the resource's children go with it. GET of an Application
+        Insights component (logs reads its AppId)."""
         namespace, rest = match.group(3), match.group(4).split("/")
         rtype = "/".join([namespace, *rest[0::2]])
         name = "/".join(rest[1::2])
         key = (rtype, json.dumps(name))
+        if method == "GET" and rtype.lower() == "microsoft.insights/components" and key in self.state.resources:
+            self._send(200, {"id": self.state.resource_id(rtype, name), "name": name, "type": rtype,
+                             "location": "eastus", "kind": "web",
+                             "properties": {"AppId": insights_app_id(name), "Application_Type": "web"}})
+            return
+        if method != "DELETE":
+            self._send(404, {"error": {"code": "NotFound", "message": "fake: generic GET/PUT not modelled"}})
+            return
         if key not in self.state.resources:
             self._send(404, {"error": {"code": "ResourceNotFound", "message": f"{rtype} {name}"}})
             return
@@ -301,6 +320,26 @@ class _Handler(BaseHTTPRequestHandler):
                 del self.state.resources[other]
         self.state.packages.pop(name, None) if rtype == "Microsoft.Web/sites" else None
         self._send(204, None)
+
+    def _insights_query(self, method: str, match: re.Match, body: bytes, query: dict) -> None:
+        app_id = match.group(1)
+        known = {insights_app_id(json.loads(n)) for t, n in self.state.resources
+                 if t == "Microsoft.Insights/components"}
+        if method != "POST" or app_id not in known:
+            self._send(404, {"error": {"code": "PathNotFoundError", "message": f"app {app_id}"}})
+            return
+        kql = json.loads(body)["query"]
+        self.state.queries.append(kql)
+        names = re.search(r"operation_Name in \(([^)]*)\)", kql)
+        wanted = set(re.findall(r"'([^']*)'", names.group(1))) if names else None
+        since = re.search(r"timestamp >= datetime\(([^)]+)\)", kql)
+        rows = [r for r in self.state.telemetry if (wanted is None or r["operation_Name"] in wanted) and
+                (since is None or r["timestamp"] >= since.group(1))]
+        rows.sort(key=lambda r: r["timestamp"])
+        columns = ["timestamp", "itemType", "severityLevel", "operation_Name", "operation_Id", "text"]
+        self._send(200, {"tables": [{"name": "PrimaryResult",
+                                     "columns": [{"name": c, "type": "string"} for c in columns],
+                                     "rows": [[r.get(c) for c in columns] for r in rows]}]})
 
     def _host_keys(self, method: str, match: re.Match, body: bytes, query: dict) -> None:
         if self.state.site(match.group(3)) is None:

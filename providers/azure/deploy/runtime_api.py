@@ -139,3 +139,119 @@ def workflow_history(clients, model, execution_id: str) -> list[dict[str, Any]]:
              "type": e.get("EventType") or e.get("eventType", ""), "step": e.get("FunctionName") or
              e.get("functionName", ""), "detail": json.dumps(e.get("Result") or e.get("result") or "")[:200]}
             for i, e in enumerate(events)]
+
+
+# ---------------------------------------------------------------- logs (Application Insights)
+INSIGHTS_QUERY_SCOPE = "https://api.applicationinsights.io/.default"
+INSIGHTS_QUERY_BASE = "https://api.applicationinsights.io"
+LOG_LINES = 1000
+LOG_SPAN = "P7D"
+SEVERITY = {0: "debug", 1: "info", 2: "warning", 3: "error", 4: "critical"}
+
+
+def insights_app_id(clients, model) -> str:
+    """The Application Insights component's AppId (an ARM read), which the query API addresses."""
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+    from sls_neutral.providers.azure.arm import API
+
+    rid = clients.resource_id("Microsoft.Insights/components", model.names["insights"])
+    try:
+        component = clients.resources().resources.get_by_id(rid, api_version=API["insights"])
+    except ResourceNotFoundError:
+        raise SlsnError(f"Application Insights component '{model.names['insights']}' not found",
+                        hint="deploy first: sls-neutral deploy -p azure") from None
+    except HttpResponseError as exc:
+        raise DeployError(f"reading Application Insights failed: {exc.message}",
+                          hint="the caller needs Reader on the resource group") from None
+    app_id = (component.properties or {}).get("AppId")
+    if not app_id:
+        raise DeployError(f"Application Insights component '{model.names['insights']}' has no AppId yet")
+    return str(app_id)
+
+
+def log_query(names: list[str], since: str | None = None) -> str:
+    """KQL over traces (ctx.log, print), exceptions and requests (one per invocation) of ``names``."""
+    quoted = ", ".join("'" + n.replace("'", "") + "'" for n in sorted(names))
+    where = f"| where operation_Name in ({quoted})"
+    if since:
+        where += f" and timestamp >= datetime({since})"
+    return ("union traces, exceptions, requests\n"
+            f"{where}\n"
+            "| extend text = case(itemType == 'exception', strcat(type, ': ', outerMessage),\n"
+            "                     itemType == 'request', strcat('invocation ', iff(success == true, 'succeeded', "
+            "'failed'), ' (', resultCode, ') in ', round(duration), ' ms'),\n"
+            "                     message)\n"
+            "| project timestamp, itemType, severityLevel, operation_Name, operation_Id, text\n"
+            f"| top {LOG_LINES} by timestamp desc\n"
+            "| order by timestamp asc")
+
+
+def _query(clients, app_id: str, kql: str) -> list[dict[str, Any]]:
+    base = clients.endpoint_url.rstrip("/") if clients.endpoint_url else INSIGHTS_QUERY_BASE
+    token = clients.token() if clients.endpoint_url else clients.credential().get_token(INSIGHTS_QUERY_SCOPE).token
+    status, _, raw = _request("POST", f"{base}/v1/apps/{urllib.parse.quote(app_id)}/query",
+                              {"query": kql, "timespan": LOG_SPAN}, {"Authorization": f"Bearer {token}"})
+    if status >= 300:
+        raise DeployError(f"querying Application Insights failed: HTTP {status} {raw[:300]!r}",
+                          hint="the caller needs Reader (or Monitoring Reader) on the Application Insights "
+                               "component")
+    tables = json.loads(raw or b"{}").get("tables") or []
+    if not tables:
+        return []
+    columns = [c["name"] for c in tables[0]["columns"]]
+    return [dict(zip(columns, row)) for row in tables[0]["rows"]]
+
+
+def log_line(row: dict[str, Any], function: str) -> str:
+    """One JSON object per line, as the local provider's log file: a ctx.log line keeps its own fields."""
+    text = row.get("text") or ""
+    line: dict[str, Any] = {}
+    if text.startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            line = parsed
+    if not line:
+        kind = row.get("itemType") or "trace"
+        level = "error" if kind == "exception" else SEVERITY.get(row.get("severityLevel"), "info")
+        line = {"level": level, "message": text, "kind": kind}
+    line.setdefault("time", row.get("timestamp"))
+    line.setdefault("function", function)
+    line.setdefault("invocation_id", row.get("operation_Id"))
+    line.setdefault("azure_function", row.get("operation_Name"))
+    return json.dumps(line, sort_keys=True, default=str)
+
+
+def logs(clients, model, function: str, tail: bool = False, *, say=print, poll_s: float | None = None):
+    """The function's log lines from Application Insights (every Azure function the manifest function became);
+    ``tail`` keeps polling for newer lines until interrupted. Ingestion takes a minute or two on Azure."""
+    names = [f.name for f in model.functions if f.target == function]
+    if not names:
+        raise SlsnError(f"function '{function}' has no Azure function to read logs of",
+                        hint="workflow steps run inside the workflow's activity: read 'slsn-step'")
+    app_id = insights_app_id(clients, model)
+    rows = _query(clients, app_id, log_query(names))
+    if not tail:
+        return [log_line(r, function) for r in rows]
+    interval = poll_s if poll_s is not None else (0.2 if clients.endpoint_url else 5.0)
+    seen: set[tuple] = set()
+    since = None
+    try:
+        while True:
+            for row in rows:
+                key = (row.get("timestamp"), row.get("operation_Id"), row.get("itemType"), row.get("text"))
+                if key in seen:
+                    continue
+                seen.add(key)
+                say(log_line(row, function))
+                since = row.get("timestamp") or since
+            time.sleep(interval)
+            # from the last timestamp seen, inclusive: rows of one timestamp may arrive in two polls (``seen``
+            # drops the repeats)
+            rows = _query(clients, app_id, log_query(names, since))
+    except KeyboardInterrupt:
+        return None
+

@@ -111,3 +111,64 @@ def test_remove_deletes_the_stage_but_keeps_the_data(cli, small_service, fake_az
     # removing again is harmless
     again = cli("remove", "-p", "azure", "--endpoint-url", fake_azure.url, cwd=small_service)
     assert again.returncode == 0, again.stderr
+
+
+def _row(ts, name, kind, text, severity=1, op="op-1"):
+    return {"timestamp": ts, "itemType": kind, "severityLevel": severity, "operation_Name": name,
+            "operation_Id": op, "text": text}
+
+
+def test_logs_read_application_insights_for_every_azure_function_of_one_function(cli, small_service, fake_azure):
+    before = cli("logs", "api", "-p", "azure", "--endpoint-url", fake_azure.url, cwd=small_service)
+    assert before.returncode == 1 and "deploy first" in before.stderr and "Traceback" not in before.stderr
+    _deploy(cli, small_service, fake_azure)
+    fake_azure.telemetry += [
+        _row("2026-01-01T00:00:01.0000000Z", "api-post-photos", "trace",
+             json.dumps({"level": "info", "message": "stored", "correlation_id": "c-1"})),
+        _row("2026-01-01T00:00:02.0000000Z", "api-get-photos-id", "exception", "KeyError: 'id'", 3, "op-2"),
+        _row("2026-01-01T00:00:03.0000000Z", "api-get-photos-id", "request", "invocation failed (500) in 12 ms",
+             1, "op-2"),
+        _row("2026-01-01T00:00:04.0000000Z", "resize", "trace", "not this function's"),
+    ]
+    fake_azure.reset_calls()
+    result = cli("logs", "api", "-p", "azure", "--endpoint-url", fake_azure.url, "--output", "json",
+                 cwd=small_service)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in json.loads(result.stdout)]
+    assert [(l["azure_function"], l["message"]) for l in lines] == [
+        ("api-post-photos", "stored"), ("api-get-photos-id", "KeyError: 'id'"),
+        ("api-get-photos-id", "invocation failed (500) in 12 ms")]
+    assert lines[0]["correlation_id"] == "c-1" and lines[0]["time"] == "2026-01-01T00:00:01.0000000Z"
+    assert lines[1]["level"] == "error" and lines[1]["invocation_id"] == "op-2" and lines[1]["function"] == "api"
+    # one query, over both Azure functions the manifest's 'api' became
+    assert "operation_Name in ('api-get-photos-id', 'api-post-photos')" in fake_azure.queries[-1]
+    assert fake_azure.mutating_calls() == []  # reading logs changes nothing
+    text = cli("logs", "resize", "-p", "azure", "--endpoint-url", fake_azure.url, cwd=small_service)
+    assert text.returncode == 0 and "not this function's" in text.stdout
+
+
+def test_logs_tail_follows_new_lines(small_service, fake_azure, cli):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    _deploy(cli, small_service, fake_azure)
+    fake_azure.telemetry.append(_row("2026-01-01T00:00:01Z", "resize", "trace", "first"))
+    proc = subprocess.Popen([sys.executable, "-m", "sls_neutral", "logs", "resize", "--tail", "-p", "azure",
+                             "--endpoint-url", fake_azure.url], cwd=small_service, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ})
+    try:
+        first = json.loads(proc.stdout.readline())
+        assert first["message"] == "first"
+        fake_azure.telemetry.append(_row("2026-01-01T00:00:01Z", "resize", "trace", "same second", op="op-9"))
+        fake_azure.telemetry.append(_row("2026-01-01T00:00:05Z", "resize", "trace", "later"))
+        started = time.monotonic()
+        following = [json.loads(proc.stdout.readline())["message"] for _ in range(2)]
+        assert following == ["same second", "later"] and time.monotonic() - started < 30
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+        proc.stderr.close()
+    assert len([q for q in fake_azure.queries if "timestamp >= datetime(" in q]) >= 1
