@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -84,28 +85,44 @@ def azure_env(monkeypatch):
 
 
 # ---------------------------------------------------------------- Azurite (the Storage emulator, npm)
-AZURITE_DIR = REPO / "tests" / ".cache" / "azurite"
+# SLSN_AZURITE_CACHE: another install folder (e.g. one shared between clones)
+AZURITE_DIR = Path(os.environ.get("SLSN_AZURITE_CACHE") or REPO / "tests" / ".cache" / "azurite")
 AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
 def ensure_azurite() -> Path:
-    """The azurite binary, installed with npm into the gitignored tests/.cache/azurite on first use."""
+    """The azurite binary, installed with npm into the gitignored tests/.cache/azurite on first use.
+
+    CI runs on a fresh clone, so the first test session installs it; pytest-xdist workers take a file lock so
+    only one of them runs npm, and an install counts only once npm wrote its lock file (it does so last).
+    """
     binary = AZURITE_DIR / "node_modules" / ".bin" / "azurite"
-    if binary.exists():
+
+    def installed() -> bool:
+        lock_file = AZURITE_DIR / "package-lock.json"
+        return binary.exists() and lock_file.exists() and '"node_modules/azurite"' in lock_file.read_text()
+
+    if installed():
         return binary
     if not shutil.which("node") or not shutil.which("npm"):
         pytest.skip("node/npm are not installed: Azurite (npm package 'azurite') cannot run")
+    import fcntl
     import subprocess
 
     AZURITE_DIR.mkdir(parents=True, exist_ok=True)
-    try:
-        result = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix",
-                                 str(AZURITE_DIR), "azurite@3"], capture_output=True, text=True, timeout=300)
-    except subprocess.TimeoutExpired:
-        pytest.skip("installing Azurite with npm timed out")
-    if result.returncode != 0 or not binary.exists():
-        pytest.skip(f"installing Azurite with npm failed: {result.stderr.strip()[:300]}")
+    with open(AZURITE_DIR.parent / "azurite.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be installing: wait for it
+        if installed():
+            return binary
+        try:
+            result = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefer-offline",
+                                     "--prefix",
+                                     str(AZURITE_DIR), "azurite@3"], capture_output=True, text=True, timeout=300)
+        except subprocess.TimeoutExpired:
+            pytest.skip("installing Azurite with npm timed out")
+        if result.returncode != 0 or not installed():
+            pytest.skip(f"installing Azurite with npm failed: {result.stderr.strip()[:300]}")
     return binary
 
 
