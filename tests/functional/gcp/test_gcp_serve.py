@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -198,24 +199,200 @@ def _examples() -> list[str]:
     return sorted(p.parent.name for p in EXAMPLES.glob("*/sls-neutral.yaml"))
 
 
+class Probe:
+    """Wraps each loaded user handler (dispatch.load_handler): what the adapter handed it, and how it ended."""
+
+    def __init__(self, monkeypatch):
+        from sls_neutral.runtime import dispatch
+
+        self.calls: list[dict] = []
+        real = dispatch.load_handler
+
+        def load(spec):
+            handler = real(spec)
+
+            def probed(obj, ctx):
+                call = {"spec": spec, "obj": obj}
+                self.calls.append(call)
+                try:
+                    call["returned"] = handler(obj, ctx)
+                except BaseException as exc:
+                    call["raised"] = exc
+                    raise
+                return call["returned"]
+
+            return probed
+
+        monkeypatch.setattr(dispatch, "load_handler", load)
+
+    def take(self) -> dict:
+        assert len(self.calls) == 1, f"the handler ran {len(self.calls)} times"
+        return self.calls.pop()
+
+
+class SeededBackend(RecordingBackend):
+    """Objects a handler reads exist (a small JSON document) unless it deleted them."""
+
+    def bucket_get(self, bucket, key):
+        return self.objects.get((bucket, key), b"{}")
+
+
+def _concrete(path: str) -> tuple[str, dict[str, str]]:
+    params, parts = {}, []
+    for seg in path.strip("/").split("/"):
+        if seg.startswith("{"):
+            name = seg.strip("{}+")
+            params[name] = "a/b" if seg.endswith("+}") else "x1"
+            parts.append(params[name])
+        else:
+            parts.append(seg)
+    return "/" + "/".join(parts), params
+
+
+def _answer_matches(reply, call) -> None:
+    """The HTTP answer is what the handler's outcome means on Cloud Functions."""
+    from sls_neutral.runtime import Response
+
+    if "raised" in call:
+        assert reply.status_code >= 500, (reply.status_code, call)
+    else:
+        expected = Response.from_return(call["returned"])
+        assert reply.status_code == expected.status and reply.get_data() == expected.body_bytes()
+
+
+# fields the examples' handlers read, so that most of them run to the end
+PAYLOAD = {"probe": 1, "email": "p@example.com", "bucket": "photos", "key": "uploads/probe.jpg", "id": "o1",
+           "amount": 5, "status": "CONFIRMED", "thumbnail": "thumbs/probe.jpg", "items": [],
+           "order": {"id": "o1", "amount": 5, "items": []}}
+
+
+def _message(data, attributes=None) -> dict:
+    return {"data": b64json(data), "messageId": "probe-1", "publishTime": "2026-01-01T00:00:00Z",
+            "attributes": {"slsn-correlation-id": "corr-probe", **(attributes or {})}}
+
+
 @pytest.mark.parametrize("example", _examples())
-def test_every_function_of_every_example_loads_in_the_framework(example, tmp_path, backend, monkeypatch):
+def test_every_function_of_every_example_answers_http_and_cloudevents(example, tmp_path, monkeypatch):
+    """Each generated function of the example, served by functions-framework (create_app + test_client) with
+    its unchanged handler: every HTTP route, workflow step and starter answers a real request, and every event
+    function gets its CloudEvent in binary and structured mode (queue consumers also the Pub/Sub push body).
+    The probe checks what reached the handler; the reply must be what the handler's outcome means."""
+    from sls_neutral.core import ir
     from sls_neutral.core.errors import SlsnError
 
     try:
-        _, deployment = build(EXAMPLES / example, tmp_path, without_workflow_yaml=not workflows_compiler_present())
+        app, deployment = build(EXAMPLES / example, tmp_path,
+                                without_workflow_yaml=not workflows_compiler_present())
     except SlsnError as exc:
         pytest.skip(f"examples/{example} does not build for gcp: {exc}")
-    assert deployment["functions"]
-    for name, spec in deployment["functions"].items():
-        folder = "functions" if spec.get("function") else "starters"
-        owner = spec.get("function") or spec["workflow"]
-        forget_service_modules()
-        set_env(monkeypatch, spec["service"]["environment_variables"])
-        app = functions_framework.create_app(spec["build"]["entry_point"], str(tmp_path / folder / owner / "main.py"))
-        assert app.test_client() is not None
-        requirements = (tmp_path / folder / owner / "requirements.txt").read_text()
-        assert requirements.startswith("functions-framework")
+    backend = SeededBackend()
+    install_backend(backend)
+    probe = Probe(monkeypatch)
+    physical_bucket = {spec["bucket"]: name for name, spec in deployment["buckets"].items()}
+    jobs = {job["pubsub_target"]["topic_name"]: job for job in deployment["scheduler_jobs"].values()}
+    delivered = set()
+    try:
+        for unit, spec in sorted(deployment["functions"].items()):
+            folder = "functions" if spec.get("function") else "starters"
+            owner = spec.get("function") or spec["workflow"]
+            forget_service_modules()
+            set_env(monkeypatch, spec["service"]["environment_variables"])
+            source = tmp_path / folder / owner / "main.py"
+            client = functions_framework.create_app(spec["build"]["entry_point"], str(source)).test_client()
+            kind = spec["kind"]
+            if kind == "starter":
+                for trigger in app.workflows[owner].triggers:
+                    if isinstance(trigger, ir.HttpTrigger):
+                        path, _ = _concrete(trigger.path)
+                        method = "POST" if trigger.method == "ANY" else trigger.method
+                        reply = client.open(path, method=method, json={"probe": True})
+                        assert reply.status_code == 202, (unit, reply.get_data())
+                        assert backend.started[-1][0] == owner and backend.started[-1][1]["probe"] is True
+                        delivered.add((unit, "http"))
+                continue
+            fn = app.functions[owner]
+            if kind == "http":
+                for trigger in fn.triggers:
+                    if not isinstance(trigger, ir.HttpTrigger):
+                        continue
+                    path, params = _concrete(trigger.path)
+                    method = "POST" if trigger.method == "ANY" else trigger.method
+                    body = {"json": {"name": "probe", "email": "p@example.com"}} \
+                        if method in ("POST", "PUT", "PATCH") else {}
+                    reply = client.open(path + "?probe=1", method=method, headers={"x-correlation-id": "c-h"},
+                                        **body)
+                    call = probe.take()
+                    request = call["obj"]
+                    assert (request.method, request.path, request.path_params) == (method, path, params), unit
+                    assert request.route == f"{trigger.method} {trigger.path}" and request.query == {"probe": ["1"]}
+                    _answer_matches(reply, call)
+                    delivered.add((unit, "http"))
+            elif kind == "step":
+                reply = client.post("/", json={**PAYLOAD, "_slsn": {"correlation_id": "c-s"}})
+                call = probe.take()
+                assert call["obj"]["order"] == PAYLOAD["order"]
+                if "raised" in call:
+                    assert reply.status_code == 500 and set(reply.get_json()) == {"error", "cause"}
+                else:
+                    assert reply.status_code == 200 and reply.get_json() == json.loads(json.dumps(call["returned"]))
+                delivered.add((unit, "step"))
+            else:
+                if kind in ("topic", "schedule"):
+                    topic = spec["event_trigger"]["pubsub_topic"]
+                    job = jobs.get(topic)
+                    payload = _message(PAYLOAD) if job is None else {
+                        "data": job["pubsub_target"]["data"], "messageId": "probe-1",
+                        "attributes": job["pubsub_target"].get("attributes") or {}}
+                    attributes = {"type": "google.cloud.pubsub.topic.v1.messagePublished",
+                                  "source": f"//pubsub.googleapis.com/{topic}", "id": "probe-1",
+                                  "time": "2026-01-01T00:00:00Z"}
+                    data = {"message": payload, "subscription": "projects/p/subscriptions/eventarc-probe"}
+                    want = ("sls.schedule.tick" if job else "sls.topic.message", None if job else PAYLOAD)
+                elif kind == "bucket":
+                    trigger = next(t for t in fn.triggers if isinstance(t, ir.BucketTrigger)
+                                   and physical_bucket[t.bucket] in json.dumps(spec["event_trigger"]))
+                    event_type = spec["event_trigger"]["event_type"]
+                    key = f"{trigger.prefix or ''}probe{trigger.suffix or '.txt'}"
+                    bucket = physical_bucket[trigger.bucket]
+                    attributes = {"type": event_type, "id": "probe-1", "subject": f"objects/{key}",
+                                  "source": f"//storage.googleapis.com/projects/_/buckets/{bucket}"}
+                    data = {"bucket": bucket, "name": key, "size": "2", "etag": "e"}
+                    created = event_type.endswith("finalized")
+                    want = ("sls.bucket.object.created" if created else "sls.bucket.object.deleted",
+                            {"bucket": trigger.bucket, "key": key, "size": 2, "etag": "e"})
+                elif kind == "queue":
+                    # the queue's own subscription, and one per topic that fans out into the queue
+                    subscriptions = [s for s in deployment["subscriptions"].values()
+                                     if (s.get("push_config") or {}).get("push_endpoint", "").endswith("/" + unit)]
+                    assert subscriptions, unit
+                    for subscription in subscriptions:
+                        push = {"message": _message(PAYLOAD), "subscription": subscription["path"]}
+                        reply = client.post("/", json=push)
+                        call = probe.take()
+                        assert (call["obj"].type, call["obj"].data) == ("sls.queue.message", PAYLOAD), unit
+                        assert call["obj"].subject == subscription["queue"]
+                        assert reply.status_code == (500 if "raised" in call else 200)
+                    attributes = {"type": "google.cloud.pubsub.topic.v1.messagePublished", "id": "probe-2",
+                                  "source": f"//pubsub.googleapis.com/{subscriptions[0]['topic']}"}
+                    data = {"message": _message(PAYLOAD)}
+                    want = ("sls.queue.message", PAYLOAD)
+                    delivered.add((unit, "push"))
+                else:
+                    raise AssertionError(f"unit {unit} of kind {kind} is not exercised")
+                for mode in ("binary", "structured"):
+                    reply = post_event(client, CloudEvent(attributes, data), mode)
+                    call = probe.take()
+                    event = call["obj"]
+                    assert event.type == want[0], (unit, mode)
+                    if want[1] is not None:
+                        assert event.data == want[1], (unit, mode)
+                    assert reply.status_code == (500 if "raised" in call else 200), (unit, mode, call)
+                    delivered.add((unit, mode))
+    finally:
+        install_backend(None)
+    units = {u for u, s in deployment["functions"].items()}
+    assert {u for u, _ in delivered} == units  # every generated function answered
+    assert not probe.calls
 
 
 def _free_port() -> int:
@@ -253,6 +430,50 @@ def test_one_real_functions_framework_server_answers_http(reference, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_one_real_functions_framework_server_answers_cloudevents(reference):
+    """The topic consumer served by a functions-framework process on 127.0.0.1: binary and structured
+    CloudEvents over real HTTP reach the unchanged handler (audit.py logs; it touches no cloud resource)."""
+    out, deployment = reference
+    _, spec = unit(deployment, "audit")
+    topic = spec["event_trigger"]["pubsub_topic"]
+    port = _free_port()
+    folder = out / "functions" / "audit"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLSN_")}
+    env.update(spec["service"]["environment_variables"], PYTHONPATH=str(folder))
+    script = Path(sys.executable).with_name("functions-framework")
+    proc = subprocess.Popen([str(script), "--target", spec["build"]["entry_point"], "--source",
+                             str(folder / "main.py"), "--host", "127.0.0.1", "--port", str(port)], cwd=folder,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    statuses = []
+    try:
+        for mode in ("binary", "structured"):
+            event = CloudEvent({"type": "google.cloud.pubsub.topic.v1.messagePublished", "id": f"m-{mode}",
+                                "source": f"//pubsub.googleapis.com/{topic}"},
+                               {"message": {"data": b64json({"mode": mode}), "messageId": f"m-{mode}",
+                                            "attributes": {"slsn-correlation-id": f"corr-{mode}"}}})
+            headers, body = to_binary(event) if mode == "binary" else to_structured(event)
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/", data=body, headers=headers, method="POST")
+            deadline = time.time() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(request, timeout=5) as reply:
+                        statuses.append(reply.status)
+                        break
+                except urllib.error.HTTPError:
+                    raise
+                except (ConnectionError, OSError):
+                    if proc.poll() is not None or time.time() > deadline:
+                        raise AssertionError(proc.stderr.read().decode() if proc.poll() is not None else "timeout")
+                    time.sleep(0.2)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert statuses == [200, 200]
+    lines = [json.loads(line) for line in err.decode().splitlines() if line.startswith("{")]
+    audits = {line["correlation_id"]: line["data"] for line in lines if line.get("message") == "audit"}
+    assert audits == {"corr-binary": {"mode": "binary"}, "corr-structured": {"mode": "structured"}}
 
 
 # ---------------------------------------------------------------- other examples, end to end through the framework
