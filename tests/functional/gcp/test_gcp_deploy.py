@@ -177,6 +177,23 @@ def test_deployed_iam_equals_what_the_grants_imply(cli, service, fake_gcp):
         "roles/workflows.invoker": [sa("start-flow")]}
     # nothing project-wide but the Eventarc receiver role of the delivery identity
     assert state.members("projects/shop-project") == {"roles/eventarc.eventReceiver": [sa("invoker")]}
+    # and nothing anywhere else: every policy the fake holds, binding by binding
+    held = {(resource, role, member) for resource in state.policies
+            for role, members in state.members(resource).items() for member in members}
+    location = "projects/shop-project/locations/europe-west1"
+    assert held == {
+        ("buckets/shop-project-shop-dev-photos", "roles/storage.objectCreator", sa("fn-api")),
+        ("buckets/shop-project-shop-dev-photos", "roles/storage.objectViewer", sa("fn-worker")),
+        ("projects/shop-project/topics/shop-dev-queue-jobs", "roles/pubsub.publisher", sa("fn-api")),
+        ("projects/shop-project/topics/shop-dev-topic-events", "roles/pubsub.publisher", sa("fn-worker")),
+        (f"{services}/shop-dev-api", "roles/run.invoker", "allUsers"),
+        (f"{services}/shop-dev-flow-start", "roles/run.invoker", "allUsers"),
+        (f"{services}/shop-dev-worker", "roles/run.invoker", sa("invoker")),
+        (f"{services}/shop-dev-nightly", "roles/run.invoker", sa("invoker")),
+        (f"{services}/shop-dev-step", "roles/run.invoker", sa("wf-flow")),
+        (f"{location}/workflows/shop-dev-flow", "roles/workflows.invoker", sa("start-flow")),
+        ("projects/shop-project", "roles/eventarc.eventReceiver", sa("invoker")),
+    }, sorted(held)
 
 
 def test_deploy_refuses_without_a_project(cli, service, fake_gcp):
@@ -219,6 +236,29 @@ def test_label_change_updates_every_labelled_resource_with_masks_and_converges(c
     assert all(t["labels"]["team"] == "web" for t in state.topics.values())
     assert all(f["labels"]["team"] == "web" for f in state.functions.values())
     assert state.buckets["shop-project-shop-dev-photos"]["labels"]["team"] == "web"
+    before = len(state.mutating_calls())
+    deploy(cli, service, fake_gcp.url)
+    assert state.mutating_calls()[before:] == []
+
+
+def test_edited_handler_file_uploads_and_updates_only_its_function(cli, service, fake_gcp):
+    """A change to one handler's source (not to the manifest): one zip upload and one function update."""
+    state = fake_gcp.state
+    manifest = service / "sls-neutral.yaml"
+    manifest.write_text(SERVICE.replace("handler: src/app.py:worker\n", "handler: src/worker.py:worker\n"))
+    (service / "src" / "worker.py").write_text("def worker(event, ctx):\n    ctx.topic('events').publish(event.data)\n")
+    deploy(cli, service, fake_gcp.url)
+    before, uploads = len(state.mutating_calls()), len(state.uploads)
+    worker = service / "src" / "worker.py"
+    worker.write_text(worker.read_text() + "    ctx.log.info('published')\n")
+    result = deploy(cli, service, fake_gcp.url)
+    calls = state.mutating_calls()[before:]
+    location = "/v2/projects/shop-project/locations/europe-west1"
+    assert sorted(calls) == sorted([("POST", f"{location}/functions:generateUploadUrl"), ("PUT", "/upload"),
+                                    ("PATCH", f"{location}/functions/shop-dev-worker")]), calls
+    assert len(state.uploads) == uploads + 1
+    changes = json.loads(result.stdout)["results"][0]["changes"]
+    assert [c for c in changes if "shop-dev-worker" not in json.dumps(c)] == []
     before = len(state.mutating_calls())
     deploy(cli, service, fake_gcp.url)
     assert state.mutating_calls()[before:] == []
