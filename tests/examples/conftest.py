@@ -20,7 +20,7 @@ for folder in (HERE, HERE.parent / "functional" / "local", HERE.parent / "functi
 
 from local_helpers import free_port, kill_tree, state_dir  # noqa: E402
 
-from examples_helpers import package_all  # noqa: E402
+from examples_helpers import Packaged, package_all  # noqa: E402
 
 
 @pytest.fixture
@@ -50,16 +50,17 @@ def deployed(cli):
 
 @pytest.fixture(scope="session")
 def packaged(tmp_path_factory):
-    """``packaged(example)`` -> the output folder of ``package -p all`` on a copy of the example.
+    """``packaged(example, provider="all")`` -> the result of ``package -p PROVIDER`` on a copy of the example.
 
-    Cached per worker process: the checks of one example (AWS, GCP, Azure) share one packaging run
-    when xdist gives them to the same worker.
+    Cached per worker process: the checks of one example share one packaging run when xdist gives them to
+    the same worker, and a one-provider request is served from an ``all`` run when there is one.
     """
-    done: dict[str, Path] = {}
+    done: dict[tuple[str, str], Packaged] = {}
 
-    def get(name: str) -> Path:
-        if name not in done:
-            done[name] = package_all(name, tmp_path_factory.mktemp(f"pkg-{name}"))
-        return done[name]
+    def get(name: str, provider: str = "all") -> Packaged:
+        key = (name, provider) if (name, "all") not in done else (name, "all")
+        if key not in done:
+            done[key] = package_all(name, tmp_path_factory.mktemp(f"pkg-{name}"), provider)
+        return done[key]
 
     return get

@@ -58,12 +58,18 @@ class Packaged:
     stderr: str
 
 
-def package_all(name: str, workdir: Path) -> Packaged:
-    """``sls-neutral package -p all -o out`` on a fresh copy of ``examples/<name>``; asserts it succeeded."""
+def package_all(name: str, workdir: Path, provider: str = "all") -> Packaged:
+    """``sls-neutral package -p all -o out`` on a fresh copy of ``examples/<name>``; asserts it succeeded.
+
+    With another ``provider``, ``package -p PROVIDER -o out/PROVIDER``: the same layout as ``-p all``.
+    """
     root = copy_example(name, workdir)
-    result = run_cli("package", "-p", "all", "-o", "out", cwd=root)
-    assert result.returncode == 0, f"package -p all failed for {name}:\n{result.stdout}\n{result.stderr}"
+    out = "out" if provider == "all" else f"out/{provider}"
+    result = run_cli("package", "-p", provider, "-o", out, cwd=root)
+    assert result.returncode == 0, f"package -p {provider} failed for {name}:\n{result.stdout}\n{result.stderr}"
     assert "Traceback" not in result.stderr
+    if provider == "all":
+        assert set(CLOUDS) <= {p.name for p in (root / "out").iterdir()}, "package -p all skipped a provider"
     return Packaged(root, root / "out", result.stdout, result.stderr)
 
 

@@ -126,4 +126,4 @@ def test_package_all_passes_each_providers_checks(packaged):
 
 def test_gcp_workflow_validates_against_the_shared_schema(packaged):
     schema = shared_path("schemas", "gcp-workflows.schema.json")
-    assert gcp_workflow_schema_errors(packaged("orders-workflow").out, schema) == []
+    assert gcp_workflow_schema_errors(packaged("orders-workflow", "gcp").out, schema) == []
