@@ -46,6 +46,7 @@ def test_first_unchanged_changed_handler_and_removed_function(cli, small_service
     result = _deploy(cli, small_service, fake_azure)
     assert fake_azure.mutating_calls() == []
     assert result["infrastructure"] == "unchanged" and result["code"] == "unchanged"
+    assert any(m == "POST" and p.endswith("/whatIf") for m, p in fake_azure.calls)  # the plan is ARM's what-if
     plan = cli("plan", "-p", "azure", "--endpoint-url", fake_azure.url, "--output", "json", cwd=small_service)
     assert plan.returncode == 0, plan.stderr
     assert [a for a in json.loads(plan.stdout)["plans"][0]["actions"] if a["op"] not in ("noop", "skip")] == []
