@@ -1,12 +1,13 @@
 """End to end against a moto server on 127.0.0.1: deploy, redeploy unchanged, change one handler, lock, remove.
 
 moto models CloudFormation, Lambda (functions, event source mappings), IAM roles and inline policies, SQS
-(redrive), SNS topics, S3 buckets, Step Functions, log groups and CloudWatch alarms, but its CloudFormation
-skips AWS::ApiGatewayV2::Api and AWS::ApiGatewayV2::Stage (the HTTP API and its routes, which SAM inlines in
-the API's OpenAPI body), AWS::SNS::Subscription and AWS::Scheduler::Schedule ("Tried to parse ... not
-supported"), and creates S3 buckets without their NotificationConfiguration. Those are asserted on the
-template CloudFormation holds instead (``assert_unmodelled_wiring``): every route, subscription, schedule and
-bucket notification is wired to the right function, with its invoke permission.
+(redrive), SNS topics, S3 buckets, Step Functions and log groups, but its CloudFormation skips
+AWS::ApiGatewayV2::Api and AWS::ApiGatewayV2::Stage (the HTTP API and its routes, which SAM inlines in the
+API's OpenAPI body), AWS::SNS::Subscription, AWS::Scheduler::Schedule and AWS::CloudWatch::Alarm ("Tried to
+parse ... not supported"), and creates S3 buckets without their NotificationConfiguration. Those are asserted
+on the template CloudFormation holds instead (``assert_unmodelled_wiring``): every route, subscription,
+schedule and bucket notification is wired to the right function, with its invoke permission (the observability
+alarms: tests/unit/aws/test_aws_template.py and the cfn-lint test in test_aws_package.py).
 """
 
 from __future__ import annotations
