@@ -16,7 +16,9 @@ import json
 import os
 import shutil
 import stat
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
@@ -42,56 +44,197 @@ def safe_relpath(path: str) -> str:
 
 def canonical_json(data: Any, *, indent: int | None = 2) -> bytes:
     """Sorted keys, LF, a final newline: the same data always gives the same bytes."""
+    if indent:
+        try:
+            out: list[str] = []
+            _indented(data, out, "\n", " " * indent)
+            return ("".join(out) + "\n").encode("utf-8")
+        except _NotPlainJson:
+            pass
     text = json.dumps(data, sort_keys=True, indent=indent, ensure_ascii=False, separators=(",", ": ") if indent
                       else (",", ":"))
     return (text + "\n").encode("utf-8")
 
 
+class _NotPlainJson(Exception):
+    pass
+
+
+_encode_str = json.encoder.encode_basestring  # the C escaper json.dumps(ensure_ascii=False) uses
+_FLOAT_SPECIAL = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
+
+
+def _indented(value: Any, out: list[str], newline: str, step: str) -> None:
+    """json.dumps(sort_keys=True, indent=..., ensure_ascii=False, separators=(",", ": ")), ~3x faster.
+
+    The standard library has no C encoder for indented output; this writes the same text for plain JSON
+    data (exact dict/list/tuple/str/int/float/bool/None, string keys) and refuses anything else.
+    """
+    kind = type(value)
+    if kind is str:
+        out.append(_encode_str(value))
+    elif kind is dict:
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + step
+        sep = "{" + inner
+        for key in sorted(value):
+            if type(key) is not str:
+                raise _NotPlainJson
+            out.append(sep)
+            out.append(_encode_str(key))
+            out.append(": ")
+            _indented(value[key], out, inner, step)
+            sep = "," + inner
+        out.append(newline + "}")
+    elif kind is list or kind is tuple:
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + step
+        sep = "[" + inner
+        for item in value:
+            out.append(sep)
+            _indented(item, out, inner, step)
+            sep = "," + inner
+        out.append(newline + "]")
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif kind is int:
+        out.append(int.__repr__(value))
+    elif kind is float:
+        if value != value:
+            out.append("NaN")
+        else:
+            out.append(_FLOAT_SPECIAL.get(value) or float.__repr__(value))
+    else:
+        raise _NotPlainJson
+
+
 def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    """Hex sha256; remembered per bytes object, since one file's bytes go into many zips and indexes."""
+    if len(data) < 256:
+        return hashlib.sha256(data).hexdigest()
+    entry = _DIGESTS.get(id(data))
+    if entry is not None and entry[0] is data:
+        return entry[1]
+    digest = hashlib.sha256(data).hexdigest()
+    _DIGESTS[id(data)] = (data, digest)  # holding the object keeps its id from being reused
+    return digest
 
 
+_DIGESTS: dict[int, tuple[bytes, str]] = {}
 _ZIP_CACHE: dict[str, bytes] = {}
+_MEMBER_CACHE: dict[tuple[str, int, str], tuple[bytes, bytes]] = {}
 _ZIP_DISK_CACHE: Path | None = None
+# Below this many uncompressed bytes a zip is assembled from the in-memory member cache faster than it
+# is read back from disk; above it (dependencies) the compressed zip is kept in the disk cache.
+DISK_CACHE_MIN_BYTES = 1 << 20
+_CENTRAL = struct.Struct(zipfile.structCentralDir)
+_END = struct.Struct(zipfile.structEndArchive)
 
 
 def set_zip_cache_dir(path: Path | None) -> None:
-    """Persist compressed zips by content key (``.sls-neutral/cache/zip``) so a rebuild recompresses nothing."""
+    """Persist large compressed zips by content key (``.sls-neutral/cache/zip``) so a rebuild recompresses nothing."""
     global _ZIP_DISK_CACHE
     _ZIP_DISK_CACHE = Path(path) if path else None
 
 
-def deterministic_zip(files: Mapping[str, bytes | tuple[bytes, int]]) -> bytes:
-    """Zip ``{path: bytes | (bytes, mode)}`` with sorted entries, fixed times and modes.
+def _member(name: str, data: bytes, mode: int, digest: str) -> tuple[bytes, bytes]:
+    """(local header + deflated data, central directory record with offset 0) of one entry, compressed once.
 
-    Memoized by content hash so an unchanged function is not recompressed twice in a process.
+    Byte for byte what ``zipfile.ZipFile.writestr`` writes for the same ZipInfo (tests/unit/core/test_zip_bytes.py).
     """
-    entries = []
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        value = files[name]
-        data, mode = (value if isinstance(value, tuple) else (value, FILE_MODE))
-        name = safe_relpath(name)
-        entries.append((name, data, mode))
-        digest.update(name.encode() + b"\0" + oct(mode).encode() + b"\0" + sha256(data).encode() + b"\n")
-    key = digest.hexdigest()
-    cached = _ZIP_CACHE.get(key)
+    key = (name, mode, digest)
+    cached = _MEMBER_CACHE.get(key)
     if cached is not None:
         return cached
-    disk = _ZIP_DISK_CACHE / f"{key}.zip" if _ZIP_DISK_CACHE else None
-    if disk is not None and disk.is_file():
-        cached = disk.read_bytes()
-        _ZIP_CACHE[key] = cached
-        return cached
+    info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+    info.external_attr = ((stat.S_IFREG | mode) & 0xFFFF) << 16
+    info.create_system = 3
+    info.compress_type = zipfile.ZIP_DEFLATED
+    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    body = compressor.compress(data) + compressor.flush()
+    info.file_size = len(data)
+    info.compress_size = len(body)
+    info.CRC = zlib.crc32(data)
+    local = info.FileHeader(False) + body
+    filename, flag_bits = info._encodeFilenameFlags()
+    dt = info.date_time
+    dosdate = (dt[0] - 1980) << 9 | dt[1] << 5 | dt[2]
+    dostime = dt[3] << 11 | dt[4] << 5 | (dt[5] // 2)
+    central = _CENTRAL.pack(zipfile.stringCentralDir, info.create_version, info.create_system, info.extract_version,
+                            info.reserved, flag_bits, info.compress_type, dostime, dosdate, info.CRC,
+                            info.compress_size, info.file_size, len(filename), 0, 0, 0, info.internal_attr,
+                            info.external_attr, 0) + filename
+    _MEMBER_CACHE[key] = (local, central)
+    return local, central
+
+
+def _assemble(entries: list[tuple[str, bytes, int, str]]) -> bytes:
+    parts: list[bytes] = []
+    centrals: list[bytes] = []
+    offset = 0
+    for name, data, mode, digest in entries:
+        local, central = _member(name, data, mode, digest)
+        parts.append(local)
+        centrals.append(central[:_CENTRAL.size - 4] + struct.pack("<L", offset) + central[_CENTRAL.size:])
+        offset += len(local)
+    directory = b"".join(centrals)
+    count = len(entries)
+    return b"".join(parts) + directory + _END.pack(zipfile.stringEndArchive, 0, 0, count, count, len(directory),
+                                                   offset, 0)
+
+
+def _zipfile_bytes(entries: list[tuple[str, bytes, int, str]]) -> bytes:
+    """The reference writer (zipfile), for archives too large for the plain (non-ZIP64) assembly."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        for name, data, mode in entries:
+        for name, data, mode, _digest in entries:
             info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
             info.external_attr = ((stat.S_IFREG | mode) & 0xFFFF) << 16
             info.create_system = 3
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, data)
-    result = buffer.getvalue()
+    return buffer.getvalue()
+
+
+def deterministic_zip(files: Mapping[str, bytes | tuple[bytes, int]]) -> bytes:
+    """Zip ``{path: bytes | (bytes, mode)}`` with sorted entries, fixed times and modes.
+
+    Each entry is deflated once per process (the member cache: the runtime and shared sources are in every
+    function's zip) and the archive is assembled from those pieces; a whole archive is memoized by content
+    hash, and large ones are also kept on disk across builds.
+    """
+    entries = []
+    digest = hashlib.sha256()
+    total = 0
+    for name in sorted(files):
+        value = files[name]
+        data, mode = (value if isinstance(value, tuple) else (value, FILE_MODE))
+        name = safe_relpath(name)
+        member_digest = sha256(data)
+        entries.append((name, data, mode, member_digest))
+        total += len(data)
+        digest.update(name.encode() + b"\0" + oct(mode).encode() + b"\0" + member_digest.encode() + b"\n")
+    key = digest.hexdigest()
+    cached = _ZIP_CACHE.get(key)
+    if cached is not None:
+        return cached
+    disk = _ZIP_DISK_CACHE / f"{key}.zip" if _ZIP_DISK_CACHE and total >= DISK_CACHE_MIN_BYTES else None
+    if disk is not None and disk.is_file():
+        cached = disk.read_bytes()
+        _ZIP_CACHE[key] = cached
+        return cached
+    if total * 1.05 + 64 * len(entries) + 4096 > zipfile.ZIP64_LIMIT or len(entries) >= 0xFFFF:
+        result = _zipfile_bytes(entries)
+    else:
+        result = _assemble(entries)
     _ZIP_CACHE[key] = result
     if disk is not None:
         try:
@@ -190,32 +333,41 @@ class ArtifactSet:
 
     # ------------------------------------------------------------ disk
     def write(self, out_dir: Path) -> None:
-        """Write to a temporary sibling and rename into place (all or nothing).
+        """Write the set to ``out_dir``, all or nothing: a failure leaves the previous set as it was.
 
-        Files whose sha256 matches the previous output's index are hard-linked from it instead of
-        rewritten, so an incremental build after one change writes little.
+        First build (or no trustworthy previous index): everything goes to a temporary sibling that is
+        renamed into place. Rebuild over a previous output: only what changed is touched, under a journal.
+        ``artifacts.json`` is removed first; each file about to be replaced or removed is hard-linked into
+        the journal folder; changed files are written beside and renamed over; then the new index is
+        written. On an error every step is undone from the journal. (A killed process leaves a folder
+        without ``artifacts.json``, which the next write treats as no previous output and rebuilds whole.)
+        A file counts as unchanged when the previous index has its sha256 and size, its mode is right and
+        it was not touched since that index was written (ctime); otherwise it is re-hashed. Folder
+        operations cost 0.2-2 ms each on a journaled disk with discard, so recreating every folder of the
+        output on each build cost more than the build itself.
         """
         out_dir = Path(out_dir)
+        for stale in out_dir.parent.glob(f".{out_dir.name}.journal-*") if out_dir.parent.is_dir() else ():
+            shutil.rmtree(stale, ignore_errors=True)  # left by a killed process
+        rendered = self.rendered()
+        previous = _previous_entries(out_dir)
+        if previous is None:
+            self._write_fresh(out_dir, rendered)
+        else:
+            self._write_in_place(out_dir, rendered, previous)
+
+    def _mode(self, path: str) -> int:
+        artifact = self._files.get(path)
+        return artifact.mode if artifact else FILE_MODE
+
+    def _write_fresh(self, out_dir: Path, rendered: dict[str, bytes]) -> None:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
         old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
-        previous = _previous_index(out_dir)
         try:
             tmp.mkdir()
-            made: set[Path] = set()
-            for path, data in self.rendered().items():
-                dest = tmp / path
-                if dest.parent not in made:
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    made.add(dest.parent)
-                artifact = self._files.get(path)
-                mode = artifact.mode if artifact else FILE_MODE
-                if artifact is not None and previous.get(path) == artifact.sha256 and _link(
-                        out_dir / path, dest, mode, artifact.sha256):
-                    continue
-                dest.write_bytes(data)
-                os.chmod(dest, mode)
+            _write_files(tmp, rendered, self._mode)
             if out_dir.exists():
                 os.rename(out_dir, old)
             os.rename(tmp, out_dir)
@@ -225,6 +377,51 @@ class ArtifactSet:
                 os.rename(old, out_dir)
             raise
         shutil.rmtree(old, ignore_errors=True)
+
+    def _write_in_place(self, out_dir: Path, rendered: dict[str, bytes],
+                        previous: tuple[dict[str, tuple[str, int]], int]) -> None:
+        entries, index_ctime = previous
+        present, folders = _scan(out_dir)
+        changed: dict[str, bytes] = {}
+        for path, data in rendered.items():
+            if path == INDEX:
+                continue
+            old = entries.get(path)
+            st = present.get(path)
+            if old is not None and st is not None and old[1] == len(data) and st.st_size == len(data) \
+                    and (st.st_mode & 0o777) == self._mode(path) and old[0] == sha256(data) \
+                    and (st.st_ctime_ns <= index_ctime or _file_sha256(out_dir / path) == old[0]):
+                continue
+            changed[path] = data
+        gone = sorted(set(present) - set(rendered))
+        needed = set()
+        for path in rendered:
+            parent = path.rpartition("/")[0]
+            while parent and parent not in needed:
+                needed.add(parent)
+                parent = parent.rpartition("/")[0]
+        stray_folders = sorted(folders - needed, key=lambda d: -d.count("/"))
+        journal = _Journal(out_dir)
+        try:
+            journal.save(INDEX)
+            os.unlink(out_dir / INDEX)  # until the new index exists the folder does not claim to be a set
+            for path in gone:
+                journal.save(path)
+                os.unlink(out_dir / path)
+            for folder in stray_folders:
+                os.rmdir(out_dir / folder)
+                journal.removed_folders.append(folder)
+            for path in changed:
+                if path in present:
+                    journal.save(path)
+                else:
+                    journal.created.append(path)
+            _write_files(out_dir, changed, self._mode, replace=True, created_folders=journal.created_folders)
+            _write_one(out_dir / INDEX, rendered[INDEX], FILE_MODE, replace=True)
+        except BaseException:
+            journal.rollback()
+            raise
+        journal.discard()
 
     def diff(self, out_dir: Path) -> list[tuple[str, str]]:
         """(status, path) for every difference between ``out_dir`` and this set: added/changed/removed."""
@@ -254,20 +451,177 @@ def _previous_index(out_dir: Path) -> dict[str, str]:
         return {}
 
 
-def _link(source: Path, dest: Path, mode: int, expected_sha: str) -> bool:
-    """Hard-link an unchanged file from the previous output; False when it cannot be trusted or linked.
-
-    The content is re-hashed (the index may be stale if someone edited the folder by hand): reading is
-    still much cheaper than writing a new file.
-    """
+def _previous_entries(out_dir: Path) -> tuple[dict[str, tuple[str, int]], int] | None:
+    """(path -> (sha256, size), the index's ctime) of a previous output, or None when there is none to trust."""
     try:
-        st = source.stat()
-        if (st.st_mode & 0o777) != mode or source.is_symlink() or sha256(source.read_bytes()) != expected_sha:
-            return False
-        os.link(source, dest)
-        return True
+        index = out_dir / INDEX
+        st = index.lstat()
+        if not stat.S_ISREG(st.st_mode) or out_dir.is_symlink() or not out_dir.is_dir():
+            return None
+        data = json.loads(index.read_bytes().decode("utf-8"))
+        entries = {}
+        for path, entry in data["files"].items():
+            if not isinstance(entry["sha256"], str) or not isinstance(entry["size"], int):
+                return None
+            entries[safe_relpath(path)] = (entry["sha256"], entry["size"])
+        return entries, st.st_ctime_ns
+    except (OSError, ValueError, AttributeError, KeyError, TypeError, SlsnError):
+        return None
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
-        return False
+        return None
+
+
+def _scan(root: Path) -> tuple[dict[str, os.stat_result], set[str]]:
+    """Regular files (POSIX relative path -> lstat) and folders under ``root``; anything else is removed."""
+    files: dict[str, os.stat_result] = {}
+    folders: set[str] = set()
+    todo = [("", str(root))]
+    while todo:
+        rel, folder = todo.pop()
+        with os.scandir(folder) as it:
+            for entry in it:
+                name = f"{rel}{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    folders.add(name)
+                    todo.append((name + "/", entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    files[name] = entry.stat(follow_symlinks=False)
+                else:
+                    os.unlink(entry.path)  # a link or special file was never written by us
+    return files, folders
+
+
+class _Journal:
+    """Old versions of the files an in-place rewrite replaces or removes (hard links), to undo it."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+        self.folder = out_dir.parent / f".{out_dir.name}.journal-{os.getpid()}"
+        self.saved: list[tuple[str, str]] = []
+        self.created: list[str] = []
+        self.created_folders: list[str] = []
+        self.removed_folders: list[str] = []
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir()
+
+    def save(self, path: str) -> None:
+        backup = str(self.folder / str(len(self.saved)))
+        os.link(self.out_dir / path, backup)
+        self.saved.append((path, backup))
+
+    def rollback(self) -> None:
+        base = str(self.out_dir)
+        for path in self.created:
+            for candidate in (f"{base}/{path}", f"{base}/{path}.tmp-{os.getpid()}"):
+                try:
+                    os.unlink(candidate)
+                except OSError:
+                    pass
+        for path, _ in self.saved:
+            try:
+                os.unlink(f"{base}/{path}.tmp-{os.getpid()}")
+            except OSError:
+                pass
+        for folder in sorted(self.created_folders, key=lambda d: -d.count("/")):
+            try:
+                os.rmdir(f"{base}/{folder}")
+            except OSError:
+                pass
+        for folder in sorted(self.removed_folders, key=lambda d: d.count("/")):
+            os.makedirs(f"{base}/{folder}", exist_ok=True)
+        for path, backup in self.saved:
+            parent = path.rpartition("/")[0]
+            if parent:
+                os.makedirs(f"{base}/{parent}", exist_ok=True)
+            os.replace(backup, f"{base}/{path}")
+        self.discard()
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _write_one(dest: Path, data: bytes, mode: int, *, replace: bool) -> None:
+    target = Path(f"{dest}.tmp-{os.getpid()}") if replace else dest
+    target.write_bytes(data)
+    os.chmod(target, mode)
+    if replace:
+        os.replace(target, dest)
+
+
+def _write_files(root: Path, files: Mapping[str, bytes], mode_of, *, replace: bool = False,
+                 created_folders: list[str] | None = None) -> None:
+    """Write ``files`` under ``root``: each distinct content once, hard links for the copies, in threads.
+
+    File and folder creation waits on the disk, not the CPU, so a few threads overlap those waits.
+    ``replace``: write beside and rename over (the folder holds a previous output).
+    """
+    parents: set[str] = set()
+    for path in files:
+        parent = path.rpartition("/")[0]
+        while parent and parent not in parents:
+            parents.add(parent)
+            parent = parent.rpartition("/")[0]
+    if replace:
+        parents = {p for p in parents if not os.path.isdir(f"{root}/{p}")}
+    folders = sorted(parents, key=lambda d: (d.count("/"), d))
+    by_depth: dict[int, list[str]] = {}
+    for folder in folders:
+        by_depth.setdefault(folder.count("/"), []).append(folder)
+    firsts: list[tuple[str, bytes, int]] = []
+    copies: list[tuple[str, str, int]] = []
+    seen: dict[tuple[str, int], str] = {}
+    for path, data in files.items():
+        mode = mode_of(path)
+        key = (sha256(data), mode)
+        if key in seen:
+            copies.append((path, seen[key], mode))
+        else:
+            seen[key] = path
+            firsts.append((path, data, mode))
+    base = str(root)
+    suffix = f".tmp-{os.getpid()}"
+
+    def mkdir(folder: str) -> None:
+        os.mkdir(f"{base}/{folder}")
+        if created_folders is not None:
+            created_folders.append(folder)
+
+    def write(item: tuple[str, bytes, int]) -> None:
+        path, data, mode = item
+        _write_one(Path(f"{base}/{path}"), data, mode, replace=replace)
+
+    def link(item: tuple[str, str, int]) -> None:
+        path, first, mode = item
+        dest = f"{base}/{path}"
+        target = dest + suffix if replace else dest
+        try:
+            os.link(f"{base}/{first}", target)
+        except OSError:
+            write((path, files[path], mode))
+            return
+        if replace:
+            os.replace(target, dest)
+
+    if len(folders) + len(files) < 64:
+        for folder in folders:
+            mkdir(folder)
+        for item in firsts:
+            write(item)
+        for item in copies:
+            link(item)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for depth in sorted(by_depth):
+            list(pool.map(mkdir, by_depth[depth]))
+        list(pool.map(write, firsts, chunksize=16))
+        list(pool.map(link, copies, chunksize=64))
 
 
 def read_tree(root: Path, files: Iterable[str]) -> dict[str, bytes]:

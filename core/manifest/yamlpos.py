@@ -50,7 +50,20 @@ class SourceDoc:
 
 
 def load_yaml_text(text: str, file: str) -> SourceDoc:
-    """Parse one YAML document; syntax errors become diagnostics with positions."""
+    """Parse one YAML document; syntax errors become diagnostics with positions.
+
+    Plain documents (no tags, anchors, merge keys, duplicate keys, or scalars whose type YAML 1.1 and 1.2
+    could read differently) are read by libyaml through PyYAML's C composer, ~20x faster than ruamel's
+    pure-Python round-trip loader; everything else, and every error, goes through ruamel. Both give the
+    same data and positions (tests/unit/core/test_yaml_fast.py).
+    """
+    doc = _fast_load(text, file)
+    if doc is not None:
+        return doc
+    return _ruamel_load(text, file)
+
+
+def _ruamel_load(text: str, file: str) -> SourceDoc:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -158,3 +171,173 @@ def _scalar_key(key: Any) -> str:
     if isinstance(key, bool):
         return "true" if key else "false"
     return str(key)
+
+
+# ------------------------------------------------------------ fast path (libyaml)
+class _Fallback(Exception):
+    """Not a plain document: let ruamel read it."""
+
+
+_PLAIN = "slsn:plain"
+_QUOTED = "slsn:quoted"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_INT = None
+_FLOAT = None
+_TYPED = None
+_LOADER = None
+
+
+def _fast_loader():
+    global _LOADER, _INT, _FLOAT
+    if _LOADER is None:
+        import re
+
+        import yaml
+
+        base = getattr(yaml, "CSafeLoader", None)
+        if base is None:
+            _LOADER = False
+            return False
+
+        class PlainLoader(base):  # type: ignore[misc, valid-type]
+            def resolve(self, kind, value, implicit):  # noqa: ANN001
+                if kind is yaml.ScalarNode:
+                    return _PLAIN if implicit[0] else _QUOTED
+                return _MAP if kind is yaml.MappingNode else _SEQ
+
+        global _TYPED
+        # ruamel's YAML 1.2 implicit float, int and timestamp patterns
+        _TYPED = re.compile(r"""^(?:
+             [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+            |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+            |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+            |[-+]?\.(?:inf|Inf|INF)
+            |\.(?:nan|NaN|NAN)
+            |[-+]?0b[0-1_]+
+            |[-+]?0o?[0-7_]+
+            |[-+]?[0-9_]+
+            |[-+]?0x[0-9a-fA-F_]+
+            |[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+            |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
+             (?:[Tt]|[ \t]+)[0-9][0-9]?
+             :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+             (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""", re.X)
+        _INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+        _FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+\Z")
+        _LOADER = PlainLoader
+    return _LOADER
+
+
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+
+
+def _plain_scalar(value: str) -> Any:
+    if value in _NULLS:
+        return None
+    if value in _BOOLS:
+        return _BOOLS[value]
+    first = value[0]
+    if first in "0123456789-+.":
+        if _INT.match(value):
+            return int(value)
+        if _FLOAT.match(value):
+            return float(value)
+        if _TYPED.match(value):
+            raise _Fallback(value)  # octal, hex, exponents, .inf, dates...: ruamel decides
+        return value  # "10s", "256MB", "1h", a UUID: text
+    if value in ("<<", "="):
+        raise _Fallback(value)
+    return value
+
+
+def _fast_load(text: str, file: str) -> SourceDoc | None:
+    try:
+        loader = _fast_loader()
+    except ImportError:
+        return None
+    if not loader:
+        return None
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=loader)
+        doc = SourceDoc(data=None, file=file, text=text)
+        doc.data = None if root is None else _convert_node(root, (), doc, set())
+        return doc
+    except (_Fallback, yaml.YAMLError, RecursionError, ValueError, TypeError):
+        return None
+
+
+def _convert_node(node: Any, path: PathKey, doc: SourceDoc, seen: set[int]) -> Any:
+    if id(node) in seen:
+        raise _Fallback("alias")
+    seen.add(id(node))
+    tag = node.tag
+    if tag == _MAP:
+        if path not in doc.value_pos:
+            doc.value_pos[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _QUOTED:
+                key = key_node.value
+            elif key_node.tag == _PLAIN:
+                key = _plain_scalar(key_node.value)
+                if not isinstance(key, str):
+                    raise _Fallback("non-string key")
+            else:
+                raise _Fallback("complex or tagged key")
+            if key in out:
+                raise _Fallback("duplicate key")  # ruamel words the error
+            child = path + (key,)
+            doc.key_pos[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            doc.value_pos[child] = _value_mark(value_node, doc)
+            out[key] = _convert_node(value_node, child, doc, seen)
+        return out
+    if tag == _SEQ:
+        if path not in doc.value_pos:
+            doc.value_pos[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        items = []
+        for index, item in enumerate(node.value):
+            child = path + (index,)
+            doc.value_pos[child] = _value_mark(item, doc)
+            items.append(_convert_node(item, child, doc, seen))
+        return items
+    if tag == _QUOTED:
+        return node.value
+    if tag == _PLAIN:
+        return _plain_scalar(node.value)
+    raise _Fallback(f"tag {tag}")
+
+
+def _value_mark(node: Any, doc: SourceDoc) -> tuple[int, int]:
+    """1-based (line, col) of a node as ruamel reports it.
+
+    An empty value (``key:`` and nothing) is placed by libyaml right after the ':', by ruamel at the
+    next token (the next key, or where the block ends): find that token in the text.
+    """
+    mark = node.start_mark
+    if node.tag != _PLAIN or node.value != "" or node.style not in (None, "") or node.end_mark.index != mark.index:
+        return mark.line + 1, mark.column + 1
+    text = doc.text
+    i, line, col = mark.index, mark.line, mark.column
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line, col = line + 1, 0
+        elif ch in " \t\r":
+            col += 1
+        elif ch == "#" and (i == 0 or text[i - 1] in " \t\n"):
+            if line == mark.line:  # ruamel's mark then depends on what follows: let it place it
+                raise _Fallback("empty value before a comment")
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        else:
+            break
+        i += 1
+    if i < n and text[i] in ",]}":
+        raise _Fallback("empty value in a flow collection")
+    return line + 1, col + 1

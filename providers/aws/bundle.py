@@ -11,66 +11,25 @@ sharing one requirements file install once.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path, PurePosixPath
-from typing import Mapping
+from pathlib import Path
 
 from sls_neutral.core import ir
 from sls_neutral.core.errors import SlsnError
-from sls_neutral.core.sources import collect_sources, namespace_init, runtime_files
+from sls_neutral.core.sources import function_sources as core_function_sources
+from sls_neutral.core.sources import import_closure, namespace_init, runtime_files  # noqa: F401 (re-exported)
 
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 _DEPS_MEMO: dict[str, dict[str, bytes]] = {}
 
 
 # ------------------------------------------------------------ sources
-def import_closure(sources: Mapping[str, bytes], entry: str) -> set[str]:
-    """The .py files of ``sources`` reachable from ``entry`` through imports (absolute and relative)."""
-    seen: set[str] = set()
-    todo = [entry]
-    while todo:
-        path = todo.pop()
-        if path in seen or path not in sources:
-            continue
-        seen.add(path)
-        parts = PurePosixPath(path).with_suffix("").parts
-        for i in range(1, len(parts)):  # enclosing packages' __init__.py
-            init = "/".join(parts[:i]) + "/__init__.py"
-            if init in sources:
-                todo.append(init)
-        try:
-            tree = ast.parse(sources[path], filename=path)
-        except (SyntaxError, ValueError):
-            continue
-        package = parts[:-1] if not path.endswith("__init__.py") else parts[:-1]
-        for node in ast.walk(tree):
-            names: list[tuple[str, ...]] = []
-            if isinstance(node, ast.Import):
-                names = [tuple(a.name.split(".")) for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base: tuple[str, ...] = tuple((node.module or "").split(".")) if node.module else ()
-                if node.level:
-                    anchor = package[:len(package) - (node.level - 1)] if node.level > 1 else package
-                    base = tuple(anchor) + base
-                names = [base] + [base + (a.name,) for a in node.names]
-            for name in names:
-                for i in range(1, len(name) + 1):
-                    stem = "/".join(name[:i])
-                    for candidate in (f"{stem}.py", f"{stem}/__init__.py"):
-                        if candidate in sources:
-                            todo.append(candidate)
-    return seen
-
-
 def function_sources(root: Path, fn: ir.Function) -> dict[str, bytes]:
-    sources = collect_sources(root)
-    python = import_closure(sources, fn.handler_file)
-    return {p: d for p, d in sources.items() if not p.endswith(".py") or p in python}
+    return core_function_sources(root, fn.handler_file)
 
 
 # ------------------------------------------------------------ dependencies

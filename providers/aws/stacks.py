@@ -16,7 +16,6 @@ template.
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,7 +124,7 @@ def _split(app: ir.App, sam: dict[str, Any], keys: dict[str, str], region: str) 
     if current:
         groups.append(current)
 
-    parent = copy.deepcopy(sam)
+    parent = {**sam, "Resources": dict(sam["Resources"])}  # only the resource map is edited below
     out = Layout()
     children_cfn: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
     for number, group in enumerate(groups, start=1):
@@ -179,7 +178,10 @@ def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resou
     """A child SAM template for ``resources`` and the parent-side parameter values it needs."""
     params: dict[str, Any] = {}
     values: dict[str, Any] = {}
-    body = copy.deepcopy(resources)
+    # Only a function's Events map is edited in place (rewrite() below builds new dicts and lists).
+    body = {rid: {**r, "Properties": {**r["Properties"], "Events": dict(r["Properties"]["Events"])}}
+            if isinstance(r.get("Properties"), dict) and isinstance(r["Properties"].get("Events"), dict) else r
+            for rid, r in resources.items()}
     extra: dict[str, Any] = {}
 
     def param_for(rid: str, attr: str | None) -> str:

@@ -30,16 +30,21 @@ def code_key(service: str, stage: str, sha256: str, suffix: str = "zip") -> str:
 
 def with_s3_code(sam: Mapping[str, Any], keys: Mapping[str, str]) -> dict[str, Any]:
     """A copy of ``sam`` whose CodeUri paths are (DeploymentBucket, key) pairs; ``keys``: local path -> key."""
-    out = copy.deepcopy(dict(sam))
-    for resource in out.get("Resources", {}).values():
+    # Copy-on-write: only the functions' Properties change; the rest is shared with ``sam`` (translate
+    # never mutates its input: the samtranslator path deep-copies it first).
+    out = dict(sam)
+    resources = dict(out.get("Resources", {}))
+    for rid, resource in resources.items():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
-        props = resource["Properties"]
-        path = props.get("CodeUri")
+        path = resource["Properties"].get("CodeUri")
         if isinstance(path, str):
             if path not in keys:
                 raise SlsnError(f"no artifact for code path '{path}'")
-            props["CodeUri"] = {"Bucket": {"Ref": DEPLOYMENT_BUCKET_PARAM}, "Key": keys[path]}
+            resources[rid] = {**resource, "Properties": {
+                **resource["Properties"], "CodeUri": {"Bucket": {"Ref": DEPLOYMENT_BUCKET_PARAM}, "Key": keys[path]}}}
+    if "Resources" in out:
+        out["Resources"] = resources
     params = dict(out.get("Parameters") or {})
     params[DEPLOYMENT_BUCKET_PARAM] = {"Type": "String", "Description": "Bucket holding the function code"}
     out["Parameters"] = dict(sorted(params.items()))

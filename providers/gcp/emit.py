@@ -2,7 +2,9 @@
 
 Each function folder is what ``gcloud functions deploy --source`` (or generateUploadUrl) takes:
 ``main.py`` with the functions-framework entry points (rendered from templates/main.py.j2),
-``requirements.txt``, the service's sources and the neutral runtime with only the GCP adapter.
+``requirements.txt``, the service's files (the handler's Python import closure and every non-Python file,
+as on AWS: a function's source does not grow with the number of modules, and editing one module changes
+only the functions that import it) and the neutral runtime with only the GCP adapter.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, Mapping
 
 from sls_neutral.core import ir
 from sls_neutral.core.errors import SlsnError
-from sls_neutral.core.sources import collect_sources, namespace_init, runtime_files
+from sls_neutral.core.sources import function_sources, namespace_init, runtime_files
 from sls_neutral.providers.gcp.model import Unit, build_deployment, units_of
 from sls_neutral.providers.gcp.names import Names
 
@@ -132,7 +134,7 @@ def function_files(app: ir.App, fn: ir.Function, units: list[Unit], names: Names
                 if config["routes"] else "workflow step (JSON in, JSON out)")
     main = render_main(what=f"function '{fn.name}'", handler=f"{fn.handler_file}:{fn.handler_function}",
                        entries=entries, config=config, http_doc=http_doc)
-    files = dict(collect_sources(app.root))
+    files = dict(function_sources(app.root, fn.handler_file))
     files.update(runtime_files("gcp"))
     files.update(namespace_init())
     files["main.py"] = main.encode("utf-8")

@@ -1,0 +1,94 @@
+"""The zip assembled from cached members is byte for byte what zipfile writes for the same entries."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import zipfile
+
+import pytest
+
+from sls_neutral.core import artifacts
+from sls_neutral.core.artifacts import _assemble, _zipfile_bytes, deterministic_zip, sha256
+
+
+def entries(files: dict) -> list:
+    out = []
+    for name in sorted(files):
+        value = files[name]
+        data, mode = value if isinstance(value, tuple) else (value, 0o644)
+        out.append((name, data, mode, sha256(data)))
+    return out
+
+
+CASES = {
+    "empty archive": {},
+    "empty file": {"a.py": b""},
+    "modes and folders": {"bin/run.sh": (b"#!/bin/sh\necho hi\n", 0o755), "pkg/__init__.py": b"", "pkg/m.py": b"x = 1\n"},
+    "non-ascii name": {"données/é.txt": "é ü".encode(), "z.py": b"print(1)\n" * 100},
+    "incompressible": {"blob.bin": random.Random(7).randbytes(200_000), "small": b"s"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_assembled_zip_equals_zipfile_output(name):
+    files = entries(CASES[name])
+    assembled = _assemble(files)
+    assert assembled == _zipfile_bytes(files)
+    with zipfile.ZipFile(io.BytesIO(assembled)) as zf:
+        assert zf.testzip() is None
+        for entry_name, data, mode, _ in files:
+            assert zf.read(entry_name) == data
+            assert (zf.getinfo(entry_name).external_attr >> 16) & 0o777 == mode
+
+
+def test_random_trees_match(tmp_path):
+    rng = random.Random(11)
+    for _ in range(20):
+        files = {f"d{rng.randrange(3)}/f{i}.py": rng.randbytes(rng.randrange(0, 5000)) * rng.randrange(1, 4)
+                 for i in range(rng.randrange(1, 30))}
+        assert _assemble(entries(files)) == _zipfile_bytes(entries(files))
+
+
+def test_members_are_reused_across_archives():
+    shared = os.urandom(10_000)
+    artifacts._MEMBER_CACHE.clear()
+    deterministic_zip({"shared.bin": shared, "main.py": b"a"})
+    deterministic_zip({"shared.bin": shared, "main.py": b"b"})
+    names = sorted(k[0] for k in artifacts._MEMBER_CACHE)
+    assert names.count("shared.bin") == 1 and names.count("main.py") == 2
+
+
+def test_indented_json_is_what_json_dumps_writes():
+    import json
+
+    from sls_neutral.core.artifacts import canonical_json
+
+    rng = random.Random(5)
+
+    def value(depth):
+        pick = rng.randrange(9 if depth < 4 else 6)
+        if pick == 0:
+            return rng.choice(["", "é ü \u2028 \x00 \x1f \\ \" / \t\n", "plain", "日本"])
+        if pick == 1:
+            return rng.randrange(-10**20, 10**20)
+        if pick == 2:
+            return rng.choice([0.0, -0.0, 1.5, 1e16, 1e-7, 3.141592653589793, float("inf"), float("-inf")])
+        if pick == 3:
+            return rng.choice([True, False, None])
+        if pick in (4, 5):
+            return rng.choice([{}, [], ()])
+        if pick in (6, 7):
+            return {rng.choice(["b", "a", "é", "Z", "10", "9", ""]) + str(i): value(depth + 1)
+                    for i in range(rng.randrange(0, 5))}
+        return [value(depth + 1) for _ in range(rng.randrange(0, 5))]
+
+    for _ in range(300):
+        data = value(0)
+        expected = (json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, separators=(",", ": "))
+                    + "\n").encode()
+        assert canonical_json(data) == expected
+    nan = canonical_json({"x": float("nan")})
+    assert nan == b'{\n  "x": NaN\n}\n'
+    assert canonical_json({1: "int key"}) == b'{\n  "1": "int key"\n}\n'  # falls back to json.dumps
