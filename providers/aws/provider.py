@@ -79,3 +79,30 @@ class AwsProvider(Provider):
         from sls_neutral.providers.aws.deploy.executor import info
 
         return info(app, settings_of(app), ctx)
+
+    # ------------------------------------------------------------ the deployed stage (providers/aws/operations.py)
+    def invoke(self, app: "App", function: str, data: Any, ctx: DeployContext) -> Any:
+        from sls_neutral.providers.aws import operations
+
+        return operations.invoke(app, settings_of(app), function, data, ctx)
+
+    def logs(self, app: "App", function: str, ctx: DeployContext, *, tail: bool = False) -> Any:
+        from sls_neutral.providers.aws import operations
+
+        return operations.logs(app, settings_of(app), function, ctx, tail=tail)
+
+    def workflow_start(self, app: "App", workflow: str, data: Any, ctx: DeployContext, *,
+                       wait: bool = False) -> dict[str, Any]:
+        from sls_neutral.providers.aws import operations
+
+        return operations.workflow_start(app, settings_of(app), workflow, data, ctx, wait=wait)
+
+    def workflow_status(self, app: "App", execution_id: str, ctx: DeployContext) -> dict[str, Any]:
+        from sls_neutral.providers.aws import operations
+
+        return operations.workflow_status(app, settings_of(app), execution_id, ctx)
+
+    def workflow_history(self, app: "App", execution_id: str, ctx: DeployContext) -> list[dict[str, Any]]:
+        from sls_neutral.providers.aws import operations
+
+        return operations.workflow_history(app, settings_of(app), execution_id, ctx)

@@ -98,8 +98,10 @@ class AzureProvider(Provider):
         return runtime_api, clients_for(dict(model.settings), ctx.endpoint_url), model
 
     def invoke(self, app: "App", function: str, data: Any, ctx: DeployContext) -> Any:
-        api, clients, model = self._api(app, ctx)
-        return api.invoke(clients, model, function, data)
+        from sls_neutral.providers.azure import operations  # runtime_api.invoke, plus failure detection
+
+        _, clients, model = self._api(app, ctx)
+        return operations.invoke(clients, model, function, data)
 
     def logs(self, app: "App", function: str, ctx: DeployContext, *, tail: bool = False) -> Any:
         """Lines from Application Insights (traces, exceptions, invocations) of the function's Azure functions."""

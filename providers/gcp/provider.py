@@ -64,3 +64,30 @@ class GcpProvider(Provider):
         from sls_neutral.providers.gcp.deploy.executor import info
 
         return info(app, ctx)
+
+    # ------------------------------------------------------------ the deployed stage (providers/gcp/operations.py)
+    def invoke(self, app: "App", function: str, data: Any, ctx: DeployContext) -> Any:
+        from sls_neutral.providers.gcp import operations
+
+        return operations.invoke(app, function, data, ctx)
+
+    def logs(self, app: "App", function: str, ctx: DeployContext, *, tail: bool = False) -> Any:
+        from sls_neutral.providers.gcp import operations
+
+        return operations.logs(app, function, ctx, tail=tail)
+
+    def workflow_start(self, app: "App", workflow: str, data: Any, ctx: DeployContext, *,
+                       wait: bool = False) -> dict[str, Any]:
+        from sls_neutral.providers.gcp import operations
+
+        return operations.workflow_start(app, workflow, data, ctx, wait=wait)
+
+    def workflow_status(self, app: "App", execution_id: str, ctx: DeployContext) -> dict[str, Any]:
+        from sls_neutral.providers.gcp import operations
+
+        return operations.workflow_status(app, execution_id, ctx)
+
+    def workflow_history(self, app: "App", execution_id: str, ctx: DeployContext) -> list[dict[str, Any]]:
+        from sls_neutral.providers.gcp import operations
+
+        return operations.workflow_history(app, execution_id, ctx)

@@ -56,6 +56,7 @@ class FakeAzure:
         self.operations: dict[str, dict[str, Any]] = {}
         self.packages: dict[str, dict[str, Any]] = {}
         self.app_calls: list[tuple] = []  # (method, path, body, query, x-functions-key) on the app's host
+        self.app_answers: dict[str, list[tuple[int, Any]]] = {}  # path on the app's host -> queued (status, body)
         self.instances: dict[str, dict[str, Any]] = {}  # app -> {"sha": ..., "functions": [...], "files": [...]}
         self.subscription = "sub"  # set from the first request's path
         self.resource_group = "rg"
@@ -376,6 +377,8 @@ class _Handler(BaseHTTPRequestHandler):
                                                         "Timestamp": "2026-01-01T00:00:00Z"},
                                                        {"EventType": "ExecutionCompleted",
                                                         "Timestamp": "2026-01-01T00:00:01Z"}]})
+        elif self.state.app_answers.get(path):  # a queued answer (a failing function), once
+            self._send(*self.state.app_answers[path].pop(0))
         else:
             self._send(200, {"method": method, "path": path})
 

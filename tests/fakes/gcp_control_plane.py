@@ -3,7 +3,9 @@
 It speaks the REST shapes the real google-cloud client libraries send with ``transport="rest"``:
 Cloud Functions v2 (functions, generateUploadUrl, long-running operations), Workflows v1 (+ operations),
 Pub/Sub v1 topics and subscriptions, Cloud Scheduler v1 jobs, Cloud Storage JSON buckets (+ bucket IAM),
-IAM service accounts, and getIamPolicy/setIamPolicy on any resource. State is kept in memory; every
+IAM service accounts, and getIamPolicy/setIamPolicy on any resource; for invoke/logs/workflow: each function's
+own URI (``/run/<id>``, recorded and echoed), Cloud Logging ``entries:list`` and Workflow Executions (create,
+get, stepEntries). State is kept in memory; every
 request is recorded so tests can assert which calls a deploy made. Operations finish on their first poll,
 so the clients' polling code runs for real. Binds 127.0.0.1 only.
 """
@@ -60,6 +62,13 @@ class FakeGcp:
         self.polls: dict[str, int] = {}
         self._ids = itertools.count(1)
         self.base_url = ""
+        # the deployed functions' own URIs (serviceConfig.uri = <base>/run/<function id>), logs, executions
+        self.function_requests: list[dict[str, Any]] = []  # what invoke sent: method, path, headers, body
+        self.function_answers: dict[str, list[tuple[int, Any]]] = {}  # function id -> queued (status, body)
+        self.log_entries: list[dict[str, Any]] = []  # LogEntry resources (REST shape) entries:list serves
+        self.log_filters: list[str] = []
+        self.executions: dict[str, dict] = {}  # Workflow Executions (REST shape)
+        self.fail_next_execution: Any = None  # a value: the next execution FAILS raising it (error.payload)
 
     # ------------------------------------------------------------ helpers for tests
     def mutating_calls(self) -> list[tuple[str, str]]:
@@ -91,6 +100,10 @@ class FakeGcp:
             self.calls.append((method, path))
             with self.lock:
                 return self._objects(method, path, query, body, headers or {})
+        if path.startswith("/run/"):  # a deployed function's URI: recorded, answered (echo unless queued)
+            self.calls.append((method, "/run"))
+            with self.lock:
+                return self._run(method, path, query, body, headers or {})
         data = json.loads(body) if body and not path.startswith("/upload/") else {}
         if path.startswith("/upload/"):
             self.calls.append((method, "/upload"))
@@ -106,6 +119,10 @@ class FakeGcp:
                 return 200, {}, "application/json"
             if path.endswith(":getIamPolicy") or path.endswith(":setIamPolicy"):
                 return self._iam(path, data)
+            if path == "/v2/entries:list":
+                return self._entries(data)
+            if "/executions" in path:
+                return self._executions(method, path, query, data)
             if path.startswith("/storage/v1/"):
                 return self._storage(method, path, query, data)
             if path.startswith("/v2/") and "/functions" in path or path.startswith("/v2/") and "/operations/" in path:
@@ -157,6 +174,7 @@ class FakeGcp:
                 return problem
             fn = {**data, "name": full, "state": "ACTIVE", "environment": "GEN_2",
                   "url": f"https://{full.split('/')[3]}-{full.split('/')[1]}.cloudfunctions.net/{query['functionId']}"}
+            fn["serviceConfig"] = {**(fn.get("serviceConfig") or {}), "uri": f"{self.base_url}/run/{query['functionId']}"}
             self.functions[full] = fn
             return self._ok(self._operation(location, fn, fn_type))
         if name not in self.functions:
@@ -355,6 +373,103 @@ class FakeGcp:
         return self._ok({"name": f"{secret}/versions/1",
                          "payload": {"data": base64.b64encode(self.secret_values[secret]).decode()}})
 
+    # ------------------------------------------------------------ a deployed function's URI (runs nothing)
+    def _run(self, method: str, path: str, query: dict, body: bytes, headers: Any) -> tuple[int, Any, str]:
+        function_id, _, rest = path[len("/run/"):].partition("/")
+        self.function_requests.append({"function": function_id, "method": method, "path": "/" + rest,
+                                       "query": query, "headers": {k.lower(): v for k, v in dict(headers).items()},
+                                       "body": body})
+        if not any(name.endswith(f"/functions/{function_id}") for name in self.functions):
+            return 404, b"Page not found", "text/html"
+        queued = self.function_answers.get(function_id) or []
+        if queued:
+            status, payload = queued.pop(0)
+            return status, payload, "text/plain" if isinstance(payload, bytes) else "application/json"
+        try:
+            sent = json.loads(body) if body else None
+        except ValueError:
+            sent = body.decode("utf-8", "replace")
+        return self._ok({"method": method, "path": "/" + rest, "body": sent})
+
+    # ------------------------------------------------------------ Cloud Logging v2 (entries:list)
+    def _entries(self, data: dict) -> tuple[int, Any, str]:
+        """The filter is not evaluated: entries whose service/function name is quoted in it and whose timestamp
+        is at or after its ``timestamp>="..."`` bound are returned, oldest first, paged by pageSize."""
+        text = data.get("filter", "")
+        self.log_filters.append(text)
+        bound = re.search(r'timestamp>="([^"]+)"', text)
+        picked = []
+        for entry in sorted(self.log_entries, key=lambda e: e.get("timestamp", "")):
+            labels = (entry.get("resource") or {}).get("labels") or {}
+            name = labels.get("service_name") or labels.get("function_name") or ""
+            if f'"{name}"' in text and (not bound or entry.get("timestamp", "") >= bound.group(1)):
+                picked.append(entry)
+        start = int(data.get("pageToken") or 0)
+        size = int(data.get("pageSize") or 50)
+        page = {"entries": picked[start:start + size]}
+        if start + size < len(picked):
+            page["nextPageToken"] = str(start + size)
+        return self._ok(page)
+
+    # ------------------------------------------------------------ Workflow Executions v1
+    def _executions(self, method: str, path: str, query: dict, data: dict) -> tuple[int, Any, str]:
+        """Executions run nothing: ACTIVE when created and on the first read, then SUCCEEDED with the argument as
+        result (or FAILED with ``fail_next_execution`` raised). Step entries: one per top-level step of the
+        deployed source, all succeeded (the last failed when the execution failed)."""
+        name = path[len("/v1/"):]
+        if name.endswith("/executions") and method == "POST":
+            workflow = name.rsplit("/executions", 1)[0]
+            if workflow not in self.workflows:
+                return self._not_found(workflow)
+            full = f"{name}/{uuid_hex(next(self._ids))}"
+            failure, self.fail_next_execution = self.fail_next_execution, None
+            self.executions[full] = {"name": full, "state": "ACTIVE", "argument": data.get("argument", "null"),
+                                     "startTime": "2026-01-01T00:00:00Z", "workflowRevisionId": "000001-abc",
+                                     "status": {"currentSteps": [{"routine": "main", "step": "init"}]},
+                                     "_reads": 0, "_failure": failure}
+            return self._ok(self._execution_view(full))
+        if name.endswith("/stepEntries") and method == "GET":
+            execution = self.executions.get(name.rsplit("/stepEntries", 1)[0])
+            if execution is None:
+                return self._not_found(name)
+            return self._ok({"stepEntries": self._step_entries(execution)})
+        if name not in self.executions or method != "GET":
+            return self._not_found(name)
+        execution = self.executions[name]
+        execution["_reads"] += 1
+        if execution["state"] == "ACTIVE" and execution["_reads"] >= 2:
+            execution.pop("status", None)
+            execution["endTime"] = "2026-01-01T00:00:01Z"
+            if execution["_failure"] is not None:
+                execution["state"] = "FAILED"
+                execution["error"] = {"payload": json.dumps(execution["_failure"]), "context": "raised"}
+            else:
+                execution["state"] = "SUCCEEDED"
+                execution["result"] = execution["argument"]
+        return self._ok(self._execution_view(name))
+
+    def _execution_view(self, name: str) -> dict:
+        return {k: v for k, v in self.executions[name].items() if not k.startswith("_")}
+
+    def _step_entries(self, execution: dict) -> list[dict]:
+        if execution["state"] == "ACTIVE":
+            return []
+        workflow = self.workflows.get(execution["name"].split("/executions/")[0]) or {}
+        main = re.split(r"^(?=\S)", workflow.get("sourceContents", "").split("main:\n", 1)[-1], maxsplit=1,
+                        flags=re.M)[0]  # the main block: up to the next top-level key (the subworkflows)
+        steps = re.findall(r"^  - ([A-Za-z0-9_]+):$", main, re.M) or ["main"]
+        entries = []
+        for index, step in enumerate(steps, 1):
+            failed = execution["state"] == "FAILED" and index == len(steps)
+            entry = {"name": f"{execution['name']}/stepEntries/{index}", "routine": "main", "step": step,
+                     "stepType": "STEP_CALL", "entryId": str(index), "state": "STATE_FAILED" if failed else
+                     "STATE_SUCCEEDED", "createTime": f"2026-01-01T00:00:00.{index:03d}Z",
+                     "updateTime": f"2026-01-01T00:00:00.{index:03d}Z"}
+            if failed:
+                entry["exception"] = {"payload": execution["error"]["payload"]}
+            entries.append(entry)
+        return entries
+
     # ------------------------------------------------------------ Cloud Storage JSON
     def _storage(self, method: str, path: str, query: dict, data: dict) -> tuple[int, Any, str]:
         parts = path[len("/storage/v1/"):].split("/")
@@ -383,6 +498,11 @@ class FakeGcp:
                 self.buckets[bucket].update(data)
                 return self._ok(self.buckets[bucket])
         return self._not_found(path)
+
+
+def uuid_hex(number: int) -> str:
+    """Execution ids look like UUIDs; the fake's are counters in that shape."""
+    return f"00000000-0000-4000-8000-{number:012d}"
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -37,10 +37,19 @@ def register(app) -> None:
                config: ConfigOpt = DEFAULT_CONFIG, stage: StageOpt = None, param: ParamOpt = None,
                provider: ProviderOpt = None, endpoint_url: EndpointOpt = None,
                output: OutputOpt = OutputFormat.text) -> None:
-        """Invoke one function; -p local runs it in-process with a synthesized event."""
+        """Invoke one function; -p local runs it in-process with a synthesized event. Exits 1 when it failed."""
         import json
+
+        from sls_neutral.core.remote import failure
 
         there = target(config, stage, param, provider, endpoint_url)
         require_declared("function", function, there.app.functions)
         result = there.provider.invoke(there.app, function, read_data(data), there.context)
         emit(result, output, json.dumps(result, indent=2, sort_keys=True, default=str))
+        failed = failure(result)
+        if failed is not None:  # the function ran and failed: say why on stderr, exit 1 (stdout keeps the result)
+            import sys
+
+            name, cause = failed
+            sys.stderr.write(f"error: function '{function}' failed: {name}" + (f": {cause}" if cause else "") + "\n")
+            raise typer.Exit(1)

@@ -49,11 +49,11 @@ def register(app) -> None:
                 config: ConfigOpt = DEFAULT_CONFIG, stage: StageOpt = None, param: ParamOpt = None,
                 provider: ProviderOpt = None, endpoint_url: EndpointOpt = None,
                 output: OutputOpt = OutputFormat.text) -> None:
-        """Event history of an execution."""
+        """Event history of an execution: one line per event (seq, time, type, step, detail)."""
+        from sls_neutral.core.remote import history_text
+
         there = target(config, stage, param, provider, endpoint_url)
         events = there.provider.workflow_history(there.app, execution_id, there.context)
-        text = "\n".join(f"{e.get('seq', i):>4} {e.get('time', '')} {e.get('type', '')} {e.get('step', '')} "
-                         f"{e.get('detail', '')}".rstrip() for i, e in enumerate(events))
-        emit(events, output, text)
+        emit(events, output, history_text(events))
 
     app.add_typer(group, name="workflow")
