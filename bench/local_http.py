@@ -2,11 +2,15 @@
 
     python bench/local_http.py [--seconds 10] [--connections 32] [--skip-peer]
 
-Both serve the same Python handler logic (``{"hello": "world"}``) on 127.0.0.1
-and are loaded by ``wrk`` (Debian package ``wrk``; installed with apt-get when
-missing and possible) with 32 connections. Printed per server: requests/s, p99
-latency and the peak resident memory of the whole process tree (the runtime plus
-its worker processes; node plus its Python processes), sampled from /proc.
+Both serve the same Python handler logic (``{"hello": "world"}``, the same
+17-byte JSON body) on 127.0.0.1 and are loaded by ``wrk`` (Debian package
+``wrk``; installed with apt-get when missing and possible) with 32 connections.
+serverless-offline runs in its warm mode (its default: no ``--reloadHandler``),
+where an idle Python process is reused and a new one starts only when all are
+busy -- up to one per connection. Printed per server: requests/s, p99 latency,
+the peak resident memory of the whole process tree (the runtime plus its worker
+processes; node plus its shells and Python processes), sampled from /proc, CPU
+per request and the number of processes in the tree.
 
 The peer (npm ``serverless@3`` + ``serverless-offline@13``) is installed into
 bench/.peers/offline/ (gitignored) on first use. Not part of CI.
@@ -70,8 +74,8 @@ PEER_HANDLER = """import json
 
 def hello(event, context):
     return {"statusCode": 200, "headers": {"content-type": "application/json"},
-            "body": json.dumps({"hello": "world"})}
-"""
+            "body": json.dumps({"hello": "world"}, separators=(",", ":"))}
+"""  # the same 17-byte body as sls-neutral's answer to the same handler logic
 
 
 # ---------------------------------------------------------------- tools
@@ -134,6 +138,16 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
+def tree_pids(root_pid: int) -> list[int]:
+    tree = _children()
+    todo, found = [root_pid], []
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(tree.get(pid, []))
+    return found
+
+
 def tree_rss_mb(root_pid: int) -> float:
     tree = _children()
     todo, total = [root_pid], 0
@@ -166,9 +180,12 @@ class PeakSampler(threading.Thread):
 
 # ---------------------------------------------------------------- load
 def _ms(text: str) -> float:
-    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    """wrk's latency ("812.00us", "12.31ms", "1.02s", "1.10m"; "-nan" when nothing completed) in ms."""
+    m = re.match(r"([\d.]+)(us|ms|s|m|h)$", text)
+    if m is None:
+        return float("inf")
     value, unit = float(m.group(1)), m.group(2)
-    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}[unit]
 
 
 def tree_cpu_seconds(root_pid: int) -> float:
@@ -195,12 +212,18 @@ def wrk_once(wrk: str, url: str, seconds: int, connections: int, pid: int) -> di
                          capture_output=True, text=True).stdout
     cpu = tree_cpu_seconds(pid) - cpu_before
     peak = sampler.stop()
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    processes = len(tree_pids(pid))
+    found = re.search(r"(\d+) requests in", out)
+    if found is None:
+        raise SystemExit(f"wrk gave no result for {url}:\n{out}")
+    requests = int(found.group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))
+    p99 = re.search(r"99%\s+(\S+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"req_per_s": rps, "p99_ms": p99, "peak_mb": peak, "non_2xx": int(errors.group(1)) if errors else 0,
-            "cpu_us_per_req": 1e6 * cpu / max(requests, 1)}
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {"req_per_s": rps, "p99_ms": _ms(p99.group(1)) if p99 else float("inf"), "peak_mb": peak,
+            "non_2xx": int(errors.group(1)) if errors else 0, "cpu_us_per_req": 1e6 * cpu / max(requests, 1),
+            "processes": processes, "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
 def start_neutral(workers: int) -> tuple[str, int, Callable[[], None]]:
@@ -275,14 +298,16 @@ def main() -> None:
                       "peak_mb": round(max(r["peak_mb"] for r in rs), 1),
                       "non_2xx": sum(r["non_2xx"] for r in rs),
                       "cpu_us_per_req": round(statistics.median(r["cpu_us_per_req"] for r in rs)),
+                      "processes": max(r["processes"] for r in rs),
+                      "socket_errors": [r["socket_errors"] for r in rs if r["socket_errors"]],
                       "rounds": [[round(r["req_per_s"]), round(r["p99_ms"], 1)] for r in rs]}
                for name, rs in rounds.items()}
     print(f"\nhello-http, wrk -t2 -c{args.connections}, {args.rounds} alternating rounds of {args.seconds} s on "
           f"127.0.0.1 (medians; peak = whole process tree)")
-    print(f"{'server':<26}{'req/s':>10}{'p99 ms':>10}{'peak MB':>10}{'CPU us/req':>12}{'non-2xx':>9}")
+    print(f"{'server':<26}{'req/s':>10}{'p99 ms':>10}{'peak MB':>10}{'CPU us/req':>12}{'non-2xx':>9}{'procs':>7}")
     for name, r in results.items():
         print(f"{name:<26}{r['req_per_s']:>10.0f}{r['p99_ms']:>10.1f}{r['peak_mb']:>10.0f}"
-              f"{r['cpu_us_per_req']:>12}{r['non_2xx']:>9}")
+              f"{r['cpu_us_per_req']:>12}{r['non_2xx']:>9}{r['processes']:>7}")
     if len(results) == 2:
         ours, peer = results["sls-neutral (local)"], results["serverless-offline@13"]
         ratio = ours["req_per_s"] / peer["req_per_s"]

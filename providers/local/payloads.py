@@ -18,8 +18,19 @@ from sls_neutral.providers.local.store import Message
 CORRELATION_ATTR = "slsn-correlation-id"
 
 
+_second: list = [None, ""]  # the last whole second formatted: a batch of messages mostly shares it
+
+
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """``2024-05-01T12:00:00.123Z`` (UTC, milliseconds)."""
+    second = int(ts // 1)
+    micros = round((ts - second) * 1e6)  # as datetime.fromtimestamp rounds, then milliseconds truncated
+    if micros >= 1000000:
+        second, micros = second + 1, micros - 1000000
+    if _second[0] != second:
+        _second[1] = datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        _second[0] = second
+    return f"{_second[1]}.{micros // 1000:03d}Z"
 
 
 def decode_body(body: bytes) -> Any:

@@ -8,6 +8,7 @@ order API Gateway and Cloud Run users expect, independent of manifest order.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import unquote
 
@@ -51,10 +52,15 @@ class Route:
                 params[text] = parts[i]
         return params if len(parts) == len(self.segments) else None
 
-    @property
+    @cached_property
     def specificity(self) -> tuple[int, ...]:
         rank = {"lit": 0, "param": 1, "greedy": 2}
         return tuple(rank[k] for k, _ in self.segments) + (3,)
+
+    @cached_property
+    def label(self) -> str:
+        """``GET /photos/{id}``: how logs and handlers name the route."""
+        return f"{self.method} {self.path}"
 
 
 @dataclass(frozen=True)
@@ -66,14 +72,27 @@ class Match:
 
 
 class Router:
+    CACHE_SIZE = 4096  # (method, path) pairs remembered; a hot path is matched once, not per request
+
     def __init__(self, routes: list[Route]):
         self.routes = sorted(routes, key=lambda r: (r.specificity, r.path, r.method))
+        self._cache: dict[tuple[str, str], Match] = {}
 
     @classmethod
     def from_app(cls, app: Any) -> "Router":
         return cls([Route.build(t.method, t.path, kind, name, t.cors) for t, kind, name in app.http_routes])
 
     def match(self, method: str, path: str) -> Match:
+        key = (method, path)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._match(method, path)
+            if len(self._cache) >= self.CACHE_SIZE:
+                self._cache.clear()
+            self._cache[key] = found
+        return Match(found.route, dict(found.params), found.allowed, found.cors) if found.params else found
+
+    def _match(self, method: str, path: str) -> Match:
         parts = [unquote(p) for p in path.split("/") if p]
         method = method.upper()
         path_matches: list[tuple[Route, dict[str, str]]] = []

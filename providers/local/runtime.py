@@ -120,6 +120,23 @@ class LocalRuntime:
                                      correlation_id=payload.get("correlation_id"))
         return result
 
+    async def _invoke_http(self, function: str, method: str, path: str, route: str, path_params: dict,
+                           query_string: str, headers: dict, correlation_id: str, body: bytes) -> dict:
+        """The HTTP front's raw-body call into the pool, logged like ``_invoke``."""
+        started = time.perf_counter()
+        try:
+            result = await self.pool.ainvoke_http(function, method, path, route, path_params, query_string, headers,
+                                                  correlation_id, body)
+        except Exception as exc:  # noqa: BLE001 - the pool failing is a failed invocation, never a dead runtime
+            result = {"error": "TaskFailed", "cause": f"{type(exc).__name__}: {exc}"}
+        duration = (time.perf_counter() - started) * 1000
+        if "error" in result:
+            self.logs.invocation(function, "http", result.get("request_id", ""), duration, "failed", route=route,
+                                 error=result["error"], cause=result.get("cause", ""), correlation_id=correlation_id)
+        else:
+            self.logs.http_ok(function, result["request_id"], duration, route, result["status"], correlation_id)
+        return result
+
     async def _start_workflow(self, workflow: str, data: Any, correlation_id: str | None,
                               execution_id: str | None = None) -> str:
         data = dict(data) if isinstance(data, dict) else {"input": data}
@@ -145,7 +162,7 @@ class LocalRuntime:
 
         from sls_neutral.providers.local.dispatch import Dispatchers
         from sls_neutral.providers.local.routes import Router
-        from sls_neutral.providers.local.server import LocalHttpApp
+        from sls_neutral.providers.local.server import LocalHttpApp, coalescing_httptools_protocol
 
         if self.sock is None:
             self.sock = bind_socket(self.host, self.port)
@@ -162,9 +179,13 @@ class LocalRuntime:
             if runner is not None:
                 await _call(runner)
         start_workflow = self._start_workflow if self.engine is not None else None
-        http_app = LocalHttpApp(Router.from_app(self.app), self._invoke, start_workflow, max_body_bytes(self.app))
+        invoke_http = self._invoke_http if hasattr(self.pool, "ainvoke_http") else None
+        http_app = LocalHttpApp(Router.from_app(self.app), self._invoke, start_workflow, max_body_bytes(self.app),
+                                invoke_http=invoke_http)
+        # proxy_headers off: nothing here reads the client address, and the middleware is a layer per request
         config = uvicorn.Config(http_app, lifespan="off", log_level="warning", access_log=False,
-                                http="httptools" if _has("httptools") else "h11",
+                                http=coalescing_httptools_protocol() if _has("httptools") else "h11",
+                                proxy_headers=False,
                                 loop="none", timeout_keep_alive=30, server_header=False, date_header=False)
         self.server = uvicorn.Server(config)
         self.server.install_signal_handlers = lambda: None  # the owner of the loop handles signals

@@ -369,17 +369,20 @@ class LocalStore:
                 ready = db.execute("SELECT seq, id, body, attributes, receive_count, sent_at, visible_at "
                                    "FROM messages WHERE queue=? AND visible_at<=? ORDER BY visible_at, seq LIMIT ?",
                                    (queue, now, max_messages * 2)).fetchall()
+            token = os.urandom(8).hex()  # this receive's part of each receipt ("<seq>:<token>")
+            seqs: list[int] = []
             for seq, message_id, body, attributes, count, sent_at, _ in ready:
                 if config.max_receives and count >= config.max_receives:
                     self._dead_letter(db, config, seq)
                     continue
                 if len(out) >= max_messages:
                     break
-                receipt = f"{seq}:{uuid.uuid4().hex[:16]}"
-                db.execute("UPDATE messages SET receive_count=receive_count+1, visible_at=?, receipt=? WHERE seq=?",
-                           (now + hide, receipt, seq))
-                out.append(Message(message_id, queue, bytes(body), json.loads(attributes), count + 1, receipt,
-                                   sent_at))
+                seqs.append(seq)
+                out.append(Message(message_id, queue, bytes(body), {} if attributes == "{}" else json.loads(attributes),
+                                   count + 1, f"{seq}:{token}", sent_at))
+            if seqs:  # one statement for the batch, not one per message
+                db.execute("UPDATE messages SET receive_count=receive_count+1, visible_at=?, receipt=seq||':'||? "
+                           f"WHERE seq IN ({','.join('?' * len(seqs))})", (now + hide, token, *seqs))
         return out
 
     def _dead_letter(self, db: sqlite3.Connection, config: QueueConfig, seq: int) -> None:

@@ -15,24 +15,34 @@ flight; a fresh worker replaces the dead one.
 
 Waiting callers get free workers first-come-first-served: with a plain queue,
 newcomers overtook waiters and p99 went to 325 ms under 32 connections.
+
+Short calls are pipelined: while a worker runs a call that is young and its
+function's calls are short (``PIPELINE_MS``), one more call may be written to its
+socket behind it, so the worker goes from one call to the next without waiting
+for this process to be scheduled (on 2 cores that wait, not the work, is what
+bounds requests per second). A queued call has not started: its timeout starts
+when the call before it answers, and if the worker dies or is stopped first it
+goes to another worker ahead of later callers. Slow functions are never
+pipelined, so no call waits behind a long one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import json
 import os
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-HEADER = struct.Struct(">I")
+from sls_neutral.providers.local import worker_main as wire
+
 DEFAULT_MAX_WORKERS = 4
 INTERPRETER_ALLOWANCE_MB = 128  # CPython + shared libraries + runtime, on top of the function's memory
 COLD_START_TIMEOUT = 60.0  # seconds a worker may take to import its handler
@@ -40,8 +50,15 @@ KIND_NAMES = ("http", "event", "step")
 SECRET_PREFIX = "SLSN_SECRET_"  # local secret values come from SLSN_SECRET_<NAME> (see store.secret_env_name)
 
 
+PIPELINE_MS = 10.0  # pipeline a function's calls while they average less than this, behind a call this young
+
+
 class WorkerCrashed(Exception):
     """The worker process died while serving a call."""
+
+
+class NotStarted(Exception):
+    """The worker went away before it started this (queued) call: run it elsewhere."""
 
 
 def function_env(app: Any, fn: Any, state_dir: Path | str, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -82,69 +99,164 @@ def service_root(app: Any, state_dir: Path | str) -> Path:
     return root.resolve()
 
 
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def http_answer(meta: bytes, raw: bytes) -> dict:
+    status, headers, request_id = json.loads(meta)
+    return {"status": status, "headers": headers, "body": raw, "request_id": request_id}
+
+
 class WorkerConnection(asyncio.Protocol):
-    """The parent's end of a worker socket: frames in, futures resolved; no per-call coroutine plumbing."""
+    """The parent's end of a worker socket: answers in, handed to ``on_answer``; no per-call coroutine plumbing.
+
+    An answer is ``(kind, JSON part, raw part)`` (see worker_main for the frame layout).
+    """
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.buf = bytearray()
-        self.frames: collections.deque[bytes] = collections.deque()
-        self.waiter: asyncio.Future | None = None
+        self.partial = bytearray()  # an answer still arriving
+        self.early: collections.deque = collections.deque()  # answers before a Worker took over (the ready one)
+        self.on_answer: Any = self.early.append
+        self.on_lost: Any = None
         self.lost = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        buf = self.buf
-        buf += data
-        while len(buf) >= HEADER.size:
-            end = HEADER.size + HEADER.unpack_from(buf)[0]
-            if len(buf) < end:
+        header, prefix = wire.HEADER, wire.PREFIX
+        partial = self.partial
+        if partial:  # a big answer arrives in pieces: append without copying what came before
+            partial += data
+            if len(partial) < header.size or len(partial) < header.size + header.unpack_from(partial)[0]:
                 return
-            body = bytes(buf[HEADER.size:end])
-            del buf[:end]
-            waiter, self.waiter = self.waiter, None
-            if waiter is not None and not waiter.done():
-                waiter.set_result(body)
-            else:
-                self.frames.append(body)
+            data = bytes(partial)
+            partial.clear()
+        start, have = 0, len(data)
+        while have - start >= prefix.size:
+            size, kind, meta_size = prefix.unpack_from(data, start)
+            end = start + header.size + size
+            if end > have:
+                break
+            meta_end = start + prefix.size + meta_size
+            self.on_answer((kind, data[start + prefix.size:meta_end], data[meta_end:end]))
+            start = end
+        if start < have:
+            partial += data[start:] if start else data
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
-        waiter, self.waiter = self.waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(WorkerCrashed())
-
-    async def next_frame(self) -> dict:
-        if self.frames:
-            return json.loads(self.frames.popleft())
-        if self.lost:
-            raise WorkerCrashed()
-        self.waiter = asyncio.get_running_loop().create_future()
-        return json.loads(await self.waiter)
+        if self.on_lost is not None:
+            self.on_lost()
 
 
 class Worker:
-    """One warm process and the parent's end of its socket."""
+    """One warm process, the parent's end of its socket and the calls written to it, oldest first."""
 
-    __slots__ = ("function", "proc", "conn", "generation", "calls", "pid", "timed_out")
+    __slots__ = ("function", "proc", "conn", "generation", "calls", "pid", "timed_out", "pending", "timer",
+                 "started", "timeout", "on_answered", "on_gone", "unasked")
 
-    def __init__(self, function: str, proc: subprocess.Popen, conn: WorkerConnection, generation: int):
+    def __init__(self, function: str, proc: subprocess.Popen, conn: WorkerConnection, generation: int,
+                 timeout: float = 0.0):
         self.function = function
         self.proc = proc
         self.conn = conn
         self.generation = generation
-        self.calls = 0
+        self.calls = 0  # answered
         self.pid = proc.pid
         self.timed_out = False
+        self.pending: collections.deque[asyncio.Future] = collections.deque()  # written, not answered; [0] runs
+        self.timer: asyncio.TimerHandle | None = None  # the running call's timeout
+        self.started = 0.0  # loop time the running call started
+        self.timeout = timeout
+        self.on_answered: Any = None  # the pool's bookkeeping after each answer: (worker, retire, seconds)
+        self.on_gone: Any = None  # ... and once the process is gone: (worker, a caller will report it)
+        self.unasked: collections.deque = collections.deque()  # answers before any call: the ready message
+        conn.on_answer = self._answer
+        conn.on_lost = self._lost
+        while conn.early:  # arrived between the socket's setup and now
+            self._answer(conn.early.popleft())
+
+    def submit(self, frame: bytes) -> asyncio.Future:
+        """Write one call; its future gets the decoded answer (a dict)."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        if self.conn.lost or self.conn.transport.is_closing():  # gone before this call was written
+            future.set_exception(NotStarted())
+            return future
+        pending = self.pending
+        pending.append(future)
+        if len(pending) == 1:
+            self._start_clock(loop)
+        self.conn.transport.write(frame)
+        return future
+
+    def _start_clock(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.started = loop.time()
+        if self.timeout > 0:
+            self.timer = loop.call_at(self.started + self.timeout, self.expire)  # cheaper than wait_for's task
+
+    def _answer(self, answer: tuple[int, bytes, bytes]) -> None:
+        kind, meta, raw = answer
+        if kind == wire.ANSWER_HTTP:
+            result, retire = http_answer(meta, raw), False
+        else:
+            result = json.loads(meta)
+            retire = bool(result.pop("retire", False))
+        if not self.pending:  # no call written: the ready message, for read_frame
+            waiter = self.unasked.popleft() if self.unasked and isinstance(self.unasked[0], asyncio.Future) else None
+            if waiter is None:
+                self.unasked.append(result)
+            elif not waiter.done():
+                waiter.set_result(result)
+            return
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        future = self.pending.popleft()
+        elapsed = asyncio.get_running_loop().time() - self.started
+        if retire:  # it exits after this answer: what was queued behind never starts
+            queued, self.pending = self.pending, collections.deque()
+            for waiting in queued:
+                if not waiting.done():
+                    waiting.set_exception(NotStarted())
+        elif self.pending:
+            self._start_clock(asyncio.get_running_loop())  # the queued call starts now
+        self.calls += 1
+        if not future.done():  # a cancelled caller's answer is dropped
+            future.set_result(result)
+        if self.on_answered is not None:
+            self.on_answered(self, retire, elapsed)
+
+    def _lost(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        pending, self.pending = self.pending, collections.deque()
+        for waiter in self.unasked:
+            if isinstance(waiter, asyncio.Future) and not waiter.done():
+                waiter.set_exception(WorkerCrashed())
+        reported = bool(pending) and not pending[0].done()  # the running call's caller drops this worker
+        for i, future in enumerate(pending):
+            if not future.done():  # the running call died with the worker; the ones behind it never started
+                future.set_exception(WorkerCrashed() if i == 0 else NotStarted())
+        if self.on_gone is not None:
+            self.on_gone(self, reported)
 
     async def read_frame(self) -> dict:
-        return await self.conn.next_frame()
-
-    async def call(self, frame: bytes) -> dict:
-        self.conn.transport.write(frame)
-        return await self.conn.next_frame()
+        """The next answer that belongs to no call (the ready message)."""
+        if self.unasked and not isinstance(self.unasked[0], asyncio.Future):
+            return self.unasked.popleft()
+        if self.conn.lost:
+            raise WorkerCrashed()
+        waiter = asyncio.get_running_loop().create_future()
+        self.unasked.append(waiter)
+        try:
+            return await waiter
+        finally:
+            if waiter in self.unasked:
+                self.unasked.remove(waiter)
 
     def expire(self) -> None:
         """The timeout fired: kill now; the call in flight then fails with WorkerCrashed and reads ``timed_out``."""
@@ -189,10 +301,16 @@ class FunctionWorkers:
         self.fn = fn
         self.cap = cap
         self.idle: list[Worker] = []
+        self.queueable: list[Worker] = []  # running one call, with room for one queued behind it
         self.waiters: collections.deque[asyncio.Future] = collections.deque()
         self.total = 0  # live + starting
         self.generation = 0
         self.all: set[Worker] = set()
+        self.avg_ms = 0.0  # moving average of call durations: short calls are pipelined
+
+    @property
+    def pipelined(self) -> bool:
+        return self.avg_ms < PIPELINE_MS
 
 
 class WorkerPool:
@@ -285,8 +403,12 @@ class WorkerPool:
             env["PYTHONUNBUFFERED"] = "1"
             argv = [self.python, "-m", "sls_neutral.providers.local.worker_main", str(child.fileno()),
                     str(self.root), str(log_path), str(fn.memory), str(memory_limit_bytes(fn))]
+            # Its own process group, so a Ctrl-C at the terminal reaches only the runtime (which stops the
+            # workers), but the runtime's session: with a session each, as before, a kernel with autogroup
+            # scheduling (most desktop Linux) gives every worker its own scheduling group, and the event loop
+            # serving all of them got a fifth of the CPU the workers' calls needed from it.
             proc = subprocess.Popen(argv, cwd=self.root, env=env, pass_fds=(child.fileno(),),
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+                                    stdin=subprocess.DEVNULL, process_group=0)
         except BaseException as exc:
             state.total -= 1
             parent.close()
@@ -294,7 +416,7 @@ class WorkerPool:
             return {"error": "TaskFailed", "cause": f"could not start a worker for '{fn.name}': {exc}"}
         child.close()
         _, conn = await asyncio.get_running_loop().connect_accepted_socket(WorkerConnection, sock=parent)
-        worker = Worker(fn.name, proc, conn, generation)
+        worker = Worker(fn.name, proc, conn, generation, float(fn.timeout))
         state.all.add(worker)
         try:
             hello = await asyncio.wait_for(worker.read_frame(), COLD_START_TIMEOUT)
@@ -307,6 +429,8 @@ class WorkerPool:
         if not hello.get("ready"):
             self._drop(state, worker)
             return {"error": hello.get("error", "TaskFailed"), "cause": hello.get("cause", "")}
+        worker.on_answered = lambda w, retire, seconds: self._answered(state, w, retire, seconds)
+        worker.on_gone = lambda w, reported: self._gone(state, w, reported)
         return worker
 
     def _drop(self, state: FunctionWorkers, worker: Worker) -> None:
@@ -316,22 +440,66 @@ class WorkerPool:
             state.total -= 1
         if worker in state.idle:
             state.idle.remove(worker)
+        if worker in state.queueable:
+            state.queueable.remove(worker)
         # A slot freed: a caller still waiting needs a worker that is not coming back.
         if state.waiters and state.total < state.cap and not self._closed:
             state.total += 1
             asyncio.ensure_future(self._spawn_for_waiter(state))
 
+    def _answered(self, state: FunctionWorkers, worker: Worker, retire: bool, seconds: float) -> None:
+        """After each answer (before its caller resumes): the worker has room again, or must go."""
+        state.avg_ms += 0.1 * (seconds * 1000.0 - state.avg_ms)
+        if retire or worker.timed_out:  # answered just as its timer fired, or asked to be replaced
+            self._drop(state, worker)  # a call queued behind it goes to another worker (NotStarted)
+        else:
+            self._release(state, worker)
+
+    def _gone(self, state: FunctionWorkers, worker: Worker, reported: bool) -> None:
+        """The process ended. A caller whose call it was running drops it after reading the exit status;
+        otherwise (it died idle, or that caller is gone) drop it now so it is never handed out again."""
+        if worker in state.queueable:
+            state.queueable.remove(worker)
+        if worker in state.idle:
+            state.idle.remove(worker)
+        if not reported:
+            self._drop(state, worker)
+
     # ------------------------------------------------------------ FCFS hand-out
     def _release(self, state: FunctionWorkers, worker: Worker) -> None:
+        """``worker`` has room for a call: the oldest waiter gets it, else it waits in ``idle`` (or, running a
+        short call, in ``queueable``)."""
+        busy = len(getattr(worker, "pending", ()))
+        if worker in state.queueable:
+            state.queueable.remove(worker)
         if worker.generation != state.generation or self._closed:
-            self._drop(state, worker)  # a restart happened while it was busy: it must not serve again
+            if not busy:
+                self._drop(state, worker)  # a restart happened while it was busy: it must not serve again
             return
+        if busy and (busy > 1 or not state.pipelined or worker.conn.lost):
+            return  # no room: it offers itself again when its running call answers
         while state.waiters:
             waiter = state.waiters.popleft()
             if not waiter.done():
                 waiter.set_result(worker)
                 return
-        state.idle.append(worker)
+        if busy:
+            state.queueable.append(worker)
+        else:
+            state.idle.append(worker)
+
+    def _queue_behind(self, state: FunctionWorkers) -> Worker | None:
+        """A worker running a young, short call that can take one more behind it (pipelining), if any."""
+        if not state.pipelined:
+            return None
+        queueable = state.queueable
+        now = asyncio.get_running_loop().time()
+        while queueable:
+            worker = queueable.pop()
+            if len(worker.pending) == 1 and now - worker.started < PIPELINE_MS / 1000.0 and not worker.conn.lost \
+                    and worker.generation == state.generation:
+                return worker
+        return None
 
     async def _spawn_for_waiter(self, state: FunctionWorkers) -> None:
         result = await self._spawn(state)
@@ -345,14 +513,23 @@ class WorkerPool:
                 waiter.set_result(result)
                 return
 
-    async def _acquire(self, state: FunctionWorkers) -> Worker | dict:
-        if state.idle and not state.waiters:
+    async def _acquire(self, state: FunctionWorkers, first: bool = False) -> Worker | dict:
+        """A worker with room for one call: idle ones first, then (short calls) one running a young call,
+        else wait first-come-first-served; ``first`` puts a call that already waited its turn at the front."""
+        if state.idle and (first or not state.waiters):
             return state.idle.pop()  # most recently used: the warmest
-        waiter = asyncio.get_running_loop().create_future()
-        state.waiters.append(waiter)
-        if state.total < state.cap:
+        if state.total < state.cap and not self._closed:
             state.total += 1
             asyncio.ensure_future(self._spawn_for_waiter(state))
+        if state.queueable and (first or not state.waiters):
+            worker = self._queue_behind(state)
+            if worker is not None:
+                return worker
+        waiter = asyncio.get_running_loop().create_future()
+        if first:
+            state.waiters.appendleft(waiter)
+        else:
+            state.waiters.append(waiter)
         try:
             return await waiter
         except asyncio.CancelledError:
@@ -367,46 +544,74 @@ class WorkerPool:
 
     # ------------------------------------------------------------ invocations
     async def ainvoke(self, function: str, kind: str, payload: Any) -> dict:
-        """Run one invocation on a warm worker of ``function``; never raises for handler failures."""
+        """Run one invocation on a warm worker of ``function``; never raises for handler failures.
+
+        HTTP payloads and answers carry the body base64-encoded (``body_b64``), see payloads.py;
+        ``ainvoke_http`` is the same call with raw bodies, for the HTTP front.
+        """
         if kind not in KIND_NAMES:
             raise ValueError(f"unknown invocation kind {kind!r} (expected one of {', '.join(KIND_NAMES)})")
+        if kind == "http":
+            p = payload
+            body = base64.b64decode(p.get("body_b64") or "")
+            meta = [p.get("method", "GET"), p.get("path", "/"), p.get("route", ""), p.get("path_params") or {},
+                    p.get("query", p.get("query_string", "")), p.get("headers") or {}, p.get("correlation_id")]
+            result = await self._run(function, wire.frame(wire.KIND_HTTP, _dumps(meta).encode("utf-8"), body))
+            if "body" in result:
+                result["body_b64"] = base64.b64encode(result.pop("body")).decode("ascii")
+            return result
+        meta = _dumps(payload).encode("utf-8")
+        return await self._run(function, wire.frame(wire.KIND_EVENT if kind == "event" else wire.KIND_STEP, meta))
+
+    async def ainvoke_http(self, function: str, method: str, path: str, route: str, path_params: dict,
+                           query_string: str, headers: dict, correlation_id: str | None, body: bytes) -> dict:
+        """An HTTP invocation with a raw body: ``{"status", "headers", "body" (bytes), "request_id"}``,
+        or ``{"error", "cause"}``."""
+        meta = _dumps([method, path, route, path_params, query_string, headers, correlation_id]).encode("utf-8")
+        return await self._run(function, wire.frame(wire.KIND_HTTP, meta, body))
+
+    async def _run(self, function: str, frame: bytes) -> dict:
         if self._closed:
             raise RuntimeError("the worker pool is closed")
-        loop = self._bind()
-        if asyncio.get_running_loop() is not loop:  # called from another loop: hop to the pool's
-            return await asyncio.wrap_future(
-                asyncio.run_coroutine_threadsafe(self.ainvoke(function, kind, payload), loop))
-        state = self._state(function)
-        body = json.dumps({"kind": kind, "payload": payload}, separators=(",", ":")).encode("utf-8")
-        frame = HEADER.pack(len(body)) + body
-        got = await self._acquire(state)
-        if isinstance(got, dict):
-            return dict(got)
-        worker = got
-        timeout = float(state.fn.timeout)
-        timer = loop.call_later(timeout, worker.expire)  # cheaper per call than wait_for's extra task
-        try:
-            result = await worker.call(frame)
-        except WorkerCrashed:
-            if worker.timed_out:
+        loop = self._loop
+        if loop is None or loop.is_closed() or asyncio.get_running_loop() is not loop:
+            loop = self._bind()
+            if asyncio.get_running_loop() is not loop:  # called from another loop: hop to the pool's
+                return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._run(function, frame), loop))
+        state = self._functions.get(function) or self._state(function)
+        first = False
+        while True:
+            if state.idle and not state.waiters and not first:
+                worker = state.idle.pop()  # most recently used: the warmest
+            else:
+                got = await self._acquire(state, first)
+                if isinstance(got, dict):
+                    return dict(got)
+                worker = got
+            if len(worker.pending) > 1:  # handed out twice while its answers came in: full, wait at the front
+                first = True
+                continue
+            future = worker.submit(frame)
+            if len(worker.pending) == 1 and state.pipelined:
+                self._release(state, worker)  # its room for one queued call goes to the next waiter
+            try:
+                return await future
+            except NotStarted:  # its worker went away before starting it: next in line, ahead of later calls
+                if self._closed or self._functions.get(function) is not state:
+                    return {"error": "TaskFailed", "cause": f"the local runtime stopped '{function}' before the "
+                                                            f"call started"}
+                first = True
+            except WorkerCrashed:
+                if worker.timed_out:
+                    self._drop(state, worker)
+                    return {"error": "Timeout", "cause": f"function '{function}' ran longer than its timeout of "
+                                                         f"{worker.timeout:g} s; its worker was stopped"}
+                why = await worker.reap()
                 self._drop(state, worker)
-                return {"error": "Timeout", "cause": f"function '{function}' ran longer than its timeout of "
-                                                     f"{timeout:g} s; its worker was stopped"}
-            why = await worker.reap()
-            self._drop(state, worker)
-            return {"error": "TaskFailed", "cause": f"the worker process of '{function}' crashed during the call "
-                                                    f"({why}); a fresh worker serves the next call"}
-        except asyncio.CancelledError:
-            self._drop(state, worker)  # its answer would arrive for nobody: this worker's stream is unusable
-            raise
-        finally:
-            timer.cancel()
-        worker.calls += 1
-        if result.pop("retire", False) or worker.timed_out:  # answered just as its timer fired: retire it
-            self._drop(state, worker)
-        else:
-            self._release(state, worker)
-        return result
+                return {"error": "TaskFailed", "cause": f"the worker process of '{function}' crashed during the "
+                                                        f"call ({why}); a fresh worker serves the next call"}
+            # A cancelled caller needs nothing here: the answer is matched to its call and dropped, the worker
+            # keeps serving, and the timeout still stops a call that runs too long.
 
     def invoke(self, function: str, kind: str, payload: Any) -> dict:
         """Synchronous ``ainvoke`` for callers without an event loop (workflow engine, CLI)."""
@@ -431,6 +636,7 @@ class WorkerPool:
             state.generation += 1
             if app is not None and name in app.functions:
                 state.fn = app.functions[name]
+            state.queueable.clear()  # busy ones take no more calls and stop once their last answers
             for worker in list(state.idle):
                 self._drop(state, worker)
         if not self._closed:
@@ -447,6 +653,7 @@ class WorkerPool:
             await worker.reap()
         state.all.clear()
         state.idle.clear()
+        state.queueable.clear()
         state.total = 0
         for waiter in state.waiters:
             if not waiter.done():
