@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import struct
@@ -26,6 +27,8 @@ from typing import Any, Iterable, Mapping
 from sls_neutral.core.errors import PermissionDeniedError, SlsnError
 
 INDEX = "artifacts.json"
+# Relative POSIX paths whose parts are all non-empty and not '.' or '..' (no backslash, NUL or newline).
+_NORMAL_PATH = re.compile(r"(?!\.\.?(?:/|\Z))[^/\\\x00\n]+(?:/(?!\.\.?(?:/|\Z))[^/\\\x00\n]+)*\Z")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
 EXEC_MODE = 0o755
@@ -33,6 +36,8 @@ EXEC_MODE = 0o755
 
 def safe_relpath(path: str) -> str:
     """A normalized POSIX relative path, refusing absolute paths and '..' (zip slip)."""
+    if _NORMAL_PATH.match(path):  # already normal: nothing to refuse or rewrite
+        return path
     if not path or "\\" in path or "\x00" in path:
         raise PermissionDeniedError(f"invalid artifact path {path!r}")
     pure = PurePosixPath(path)

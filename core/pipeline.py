@@ -18,6 +18,7 @@ from sls_neutral.core.plugins import PluginManager, get_plugin_manager
 from sls_neutral.core.provider import DeployContext, Provider, required_features
 
 STATE_DIR = ".sls-neutral"
+WRITE_HEAVY_FIRST = ("gcp",)
 
 
 @dataclass
@@ -165,6 +166,37 @@ class Project:
             artifacts.write(out_dir)
         self.plugins.hook.slsn_after_package(app=app, provider=provider.name, artifacts=artifacts)
         return result
+
+    def package_many(self, names: list[str], out_dirs: Mapping[str, Path | None] | None = None, *,
+                     check: bool = False) -> list[dict[str, Any]]:
+        """``package`` for several providers (``-p all``), results in the order of ``names``.
+
+        Writing files mostly waits on the disk and building is CPU work, so each provider's files are
+        written by a background thread while the next provider builds. Providers whose output is mostly
+        files (GCP: a source folder per function) build first, so their writes overlap the most work.
+        """
+        out_dirs = dict(out_dirs or {})
+        if check or len(names) < 2:
+            return [self.package(name, out_dirs.get(name), check=check) for name in names]
+        from concurrent.futures import ThreadPoolExecutor
+
+        order = sorted(names, key=lambda n: (n not in WRITE_HEAVY_FIRST, names.index(n)))
+        done: dict[str, dict[str, Any]] = {}
+        pending = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="slsn-write") as writer:
+            try:
+                for name in order:
+                    app, provider, artifacts = self.build(name)
+                    out_dir = Path(out_dirs[name]) if out_dirs.get(name) else self.default_build_dir(provider.name)
+                    done[name] = {"provider": provider.name, "output": str(out_dir), "files": len(artifacts) + 1}
+                    pending.append((writer.submit(artifacts.write, out_dir), app, provider, artifacts))
+            finally:
+                for future, *_ in pending:
+                    future.exception()  # let every started write finish (or undo itself) before leaving
+            for future, app, provider, artifacts in pending:
+                future.result()
+                self.plugins.hook.slsn_after_package(app=app, provider=provider.name, artifacts=artifacts)
+        return [done[name] for name in names]
 
     # ------------------------------------------------------------ deploy
     def deploy_context(self, provider: str, *, endpoint_url: str | None = None, output: str = "text",

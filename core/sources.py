@@ -23,7 +23,7 @@ EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".zip", ".egg-info")
 
 def collect_sources(root: Path) -> dict[str, bytes]:
     """Every file of the service folder that belongs in a function artifact, keyed by POSIX path."""
-    return dict(_collect(str(Path(root).resolve())))
+    return dict(_collect(_resolved(str(root))))
 
 
 @lru_cache(maxsize=8)
@@ -45,6 +45,7 @@ def clear_cache() -> None:
     _collect.cache_clear()
     _runtime.cache_clear()
     _closure_sources.cache_clear()
+    _resolved.cache_clear()
     _imports.cache_clear()
 
 
@@ -98,7 +99,12 @@ def function_sources(root: Path, handler_file: str) -> dict[str, bytes]:
     Editing one module changes only the artifacts of the functions that import it, and an artifact's size
     does not grow with the number of modules the service has. Memoized per handler file (do not mutate).
     """
-    return _closure_sources(str(Path(root).resolve()), handler_file)
+    return _closure_sources(_resolved(str(root)), handler_file)
+
+
+@lru_cache(maxsize=64)
+def _resolved(root: str) -> str:
+    return str(Path(root).resolve())
 
 
 @lru_cache(maxsize=1024)

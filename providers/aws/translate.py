@@ -9,6 +9,7 @@ the same keys are what the deployer uploads.
 from __future__ import annotations
 
 import copy
+import json
 import os
 from typing import Any, Mapping
 
@@ -61,7 +62,8 @@ def translate(sam: Mapping[str, Any], region: str = "us-east-1") -> dict[str, An
         from sls_neutral.providers.aws.fastcfn import Unsupported, translate_fast
 
         try:
-            return _sorted(translate_fast(sam))
+            # json's C encoder and decoder rebuild the tree with sorted keys ~5x faster than _sorted
+            return json.loads(json.dumps(translate_fast(sam), sort_keys=True, ensure_ascii=False))
         except Unsupported:
             pass
     return translate_with_samtranslator(sam, region)

@@ -27,10 +27,8 @@ def register(app) -> None:
 
         proj = project(config, stage, param)
         names = providers_for(proj, provider)
-        results = []
-        for name in names:
-            target = (out / name if provider == "all" else out) if out else None
-            results.append(proj.package(name, target, check=check))
+        targets = {name: (out / name if provider == "all" else out) if out else None for name in names}
+        results = proj.package_many(names, targets, check=check)
         print_warnings(proj)
         lines = []
         drift = []
