@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Optional
-
-import typer
+from typing import TYPE_CHECKING, Annotated, Optional
 
 from sls_neutral import __version__
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
+    import typer
 
 COMMAND_MODULES = (
     "init", "validate", "schema", "package", "plan", "deploy", "remove", "info", "invoke", "logs", "dev",
@@ -20,13 +23,25 @@ COMMAND_MODULES = (
 )
 
 
+def _typer():
+    """typer, imported on first use (a cached root ``--help`` never needs it) and made a module global:
+    typer resolves the string annotations of the callbacks below in this module's namespace."""
+    global typer
+    import typer as module
+
+    typer = module
+    return module
+
+
 def _version(value: bool) -> None:
+    _typer()
     if value:
         typer.echo(f"sls-neutral {__version__}")
         raise typer.Exit(0)
 
 
 def build_app(*, with_plugins: bool = True) -> typer.Typer:
+    typer = _typer()
     app = typer.Typer(name="sls-neutral", no_args_is_help=True, add_completion=False,
                       context_settings={"help_option_names": ["-h", "--help"]},
                       help="One provider-neutral serverless manifest: local, AWS, GCP and Azure.",
@@ -81,7 +96,96 @@ def _abort_types() -> tuple[type[BaseException], ...]:
 
 
 def run(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["--help"], ["-h"]) and argv is None:
+        return _root_help(args)
+    return _run(argv)
+
+
+# ------------------------------------------------------------ cached root help
+HELP_CACHE_FORMAT = 1
+_HELP_ENV = ("SLSN_NO_PLUGIN_COMMANDS", "SLSN_DISABLE_PLUGIN_AUTOLOAD", "SLSN_PLUGINS", "SLSN_DISABLED_PLUGINS",
+             "COLUMNS", "LINES", "TERMINAL_WIDTH", "_TYPER_FORCE_DISABLE_TERMINAL", "NO_COLOR", "FORCE_COLOR", "TERM",
+             "LANG", "LC_ALL")
+
+
+def _help_cache_file() -> Path | None:
+    """Where the root ``--help`` text is kept, keyed by everything it depends on; None: do not cache.
+
+    The key: sls-neutral's version and CLI sources (mtimes), the Python, the installed distributions
+    (names and mtimes of the *.dist-info / *.egg-info / *.pth entries on sys.path: installing or removing
+    a plugin changes it), the variables that select plugins or shape the output, the terminal width and
+    whether stdout is a terminal. Building the typer app only to print the same text cost ~3x the rest of
+    the start-up. ``SLSN_NO_HELP_CACHE=1`` turns it off.
+    """
+    if os.environ.get("SLSN_NO_HELP_CACHE", "") not in ("", "0"):
+        return None
+    import hashlib
+    import shutil
+    from pathlib import Path
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    digest = hashlib.sha256()
+    digest.update(repr((HELP_CACHE_FORMAT, __version__, sys.version, sys.executable, sys.argv[0],
+                        shutil.get_terminal_size().columns, sys.stdout.isatty(),
+                        [os.environ.get(k, "") for k in _HELP_ENV])).encode())
+    cli = os.path.dirname(os.path.abspath(__file__))
+    for folder in (cli, os.path.join(cli, "commands")):
+        with os.scandir(folder) as it:
+            for entry in sorted(it, key=lambda e: e.name):
+                if entry.name.endswith(".py"):
+                    st = entry.stat()
+                    digest.update(f"{entry.name}:{st.st_mtime_ns}:{st.st_size}\n".encode())
+    for folder in sys.path:
+        try:
+            with os.scandir(folder or ".") as it:
+                for entry in sorted(it, key=lambda e: e.name):
+                    if entry.name.endswith((".dist-info", ".egg-info", ".pth", ".egg-link")):
+                        digest.update(f"{folder}/{entry.name}:{entry.stat().st_mtime_ns}\n".encode())
+        except OSError:
+            continue
+    return Path(base) / "sls-neutral" / f"help-{digest.hexdigest()[:32]}.txt"
+
+
+def _root_help(args: list[str]) -> int:
+    try:
+        cache = _help_cache_file()
+    except Exception:  # noqa: BLE001 - the cache is an optimisation, never a failure
+        cache = None
+    if cache is not None:
+        try:
+            text = cache.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            pass
+        except (OSError, UnicodeDecodeError):
+            cache = None
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return 0
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = _run(args)
+    sys.stdout.write(out.getvalue())
+    sys.stderr.write(err.getvalue())
+    if cache is not None and code == 0 and out.getvalue() and not err.getvalue():
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f"{cache.name}.tmp-{os.getpid()}")
+            tmp.write_text(out.getvalue(), encoding="utf-8")
+            os.replace(tmp, cache)
+        except OSError:
+            pass
+    return code
+
+
+def _run(argv: list[str] | None = None) -> int:
     from sls_neutral.core.errors import SlsnError
+
+    typer = _typer()
 
     debug = os.environ.get("SLSN_DEBUG", "") not in ("", "0")
     args = list(sys.argv[1:] if argv is None else argv)
