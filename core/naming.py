@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,12 @@ def stable_hash(text: str, length: int = 8) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
 
+@lru_cache(maxsize=65536)
 def resource_name(*parts: str, rules: NameRules) -> str:
-    """Join ``parts`` under ``rules``; truncated names end with a stable hash of the full name."""
+    """Join ``parts`` under ``rules``; truncated names end with a stable hash of the full name.
+
+    Memoized: a pure function that the providers call several times per function and resource.
+    """
     joined = rules.separator.join(p for p in parts if p)
     if rules.lowercase:
         joined = joined.lower()

@@ -6,6 +6,7 @@ lifecycle hooks, so every command (and every test) runs the same pipeline.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -183,7 +184,7 @@ class Project:
         order = sorted(names, key=lambda n: (n not in WRITE_HEAVY_FIRST, names.index(n)))
         done: dict[str, dict[str, Any]] = {}
         pending = []
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="slsn-write") as writer:
+        with _no_gc(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="slsn-write") as writer:
             try:
                 for name in order:
                     app, provider, artifacts = self.build(name)
@@ -246,6 +247,21 @@ class Project:
             if extra:
                 info.setdefault("plugins", {})[impl.plugin_name] = dict(extra)
         return info
+
+
+@contextmanager
+def _no_gc():
+    """Building makes hundreds of thousands of small, acyclic dicts and lists: the cyclic collector's
+    repeated full passes over them cost ~20 % of a 1,000-function build and free nothing."""
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def parse_params(values: list[str] | None) -> dict[str, str]:
