@@ -152,6 +152,16 @@ def test_deploy_update_lock_and_remove(cli, tmp_path, moto_server):
     assert consume == ["arn:aws:sqs:us-east-1:123456789012:photo-app-dev-resize-jobs"]
     api_policy = role_policy(aws, ids["ApiRole"], "grants")
     assert not any(r == "*" for s in api_policy["Statement"] for r in s["Resource"])
+    # every role of the stack (functions, starter, state machine, schedules): each statement names resources of
+    # this stage, never "*" (the manifest writes no wildcard)
+    roles = [ids[k] for k in ids if k.endswith("Role")]
+    assert len(roles) >= 8
+    for role in roles:
+        for name in aws("iam").list_role_policies(RoleName=role)["PolicyNames"]:
+            for statement in role_policy(aws, role, name)["Statement"]:
+                targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                assert targets and all(t != "*" and ("photo-app-dev-" in t or ":secret:photo-app/dev/" in t)
+                                       for t in targets), (role, name, statement)
 
     queue_url = aws("sqs").get_queue_url(QueueName="photo-app-dev-resize-jobs")["QueueUrl"]
     attributes = aws("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
