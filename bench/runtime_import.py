@@ -58,13 +58,19 @@ def measure(label: str, code: str, runs: int, baseline: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--json", action="store_true", help="also print one JSON line (for bench/run.py)")
     args = parser.parse_args()
     wall_ms(PACKAGE)  # warm the page cache and the bytecode cache
     wall_ms(HANDLER)
     baseline = statistics.median(wall_ms("pass") for _ in range(args.runs))
     print(f"bare python -c pass: {baseline:.1f} ms (median of {args.runs})")
-    measure("import sls_neutral.runtime", PACKAGE, args.runs, baseline)
-    measure("a handler's imports (public names + dispatch)", HANDLER, args.runs, baseline)
+    package = measure("import sls_neutral.runtime", PACKAGE, args.runs, baseline)
+    handler = measure("a handler's imports (public names + dispatch)", HANDLER, args.runs, baseline)
+    if args.json:
+        import json
+
+        print(json.dumps({"package_importtime_ms": round(package, 1), "handler_importtime_ms": round(handler, 1),
+                          "target_ms": TARGET_MS, "runs": args.runs}))
 
 
 if __name__ == "__main__":

@@ -52,11 +52,17 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="also print one JSON line (for bench/run.py)")
     args = parser.parse_args()
     samples = [run_once(args.items, args.concurrency) for _ in range(args.runs)]
     med = statistics.median(samples)
     print(f"workflow engine: {args.items}-item map, max_concurrency {args.concurrency}: median {med:.2f} s "
           f"over {args.runs} runs = {args.items / med:.0f} steps/s (min {min(samples):.2f}, max {max(samples):.2f})")
+    if args.json:
+        import json
+
+        print(json.dumps({"items": args.items, "concurrency": args.concurrency, "median_s": round(med, 3),
+                          "steps_per_s": round(args.items / med), "runs": args.runs}))
 
 
 if __name__ == "__main__":
