@@ -190,5 +190,8 @@ def emit(app: ir.App, settings: Mapping[str, Any], artifacts) -> dict[str, Any]:
         digest = digests.get(spec["build"]["source"], "")
         spec["build"]["source_digest"] = digest
         spec["labels"] = {**spec["labels"], SOURCE_LABEL: digest[:SOURCE_LABEL_LENGTH]}
+    from sls_neutral.providers.gcp import observability  # alert policies, log bucket and sink (plugin only)
+
+    observability.emit(app, settings, deployment, artifacts)
     artifacts.add_json(DEPLOYMENT, deployment)
     return deployment

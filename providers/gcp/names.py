@@ -20,6 +20,8 @@ PUBSUB_NAME = naming.NameRules(255, r"a-zA-Z0-9-_", lowercase=True, must_start_w
 SECRET_NAME = naming.NameRules(255, r"a-zA-Z0-9-_")
 WORKFLOW_NAME = naming.NameRules(64, r"a-z0-9-_", lowercase=True, must_start_with_letter=True)
 JOB_NAME = naming.NameRules(500, r"a-zA-Z0-9-_")
+LOGGING_NAME = naming.NameRules(100, r"a-zA-Z0-9-_", lowercase=True)  # log bucket ids and sink names
+LOG_BUCKET_LOCATION = "global"
 
 
 def label_value(text: str) -> str:
@@ -77,6 +79,17 @@ class Names:
     def secret(self, name: str) -> str:
         return naming.resource_name(self.service, self.stage, name, rules=SECRET_NAME)
 
+    def log_bucket(self) -> str:
+        """The stage's Cloud Logging bucket (observability plugin's log retention)."""
+        return naming.resource_name(self.service, self.stage, "logs", rules=LOGGING_NAME)
+
+    def log_sink(self) -> str:
+        return naming.resource_name(self.service, self.stage, "logs", rules=LOGGING_NAME)
+
+    def alert_policy(self, function: str, alarm: str) -> str:
+        """An alert policy's display name (policy ids are assigned by Cloud Monitoring): ``<function unit>-<alarm>``."""
+        return f"{self.function(function)}-{alarm}"
+
     def account_id(self, *parts: str) -> str:
         return naming.resource_name(self.sa_prefix, self.service, self.stage, *parts,
                                     rules=naming.GCP_SERVICE_ACCOUNT)
@@ -110,3 +123,9 @@ class Names:
 
     def secret_path(self, name: str) -> str:
         return f"projects/{self.project}/secrets/{name}"
+
+    def log_bucket_path(self, name: str) -> str:
+        return f"projects/{self.project}/locations/{LOG_BUCKET_LOCATION}/buckets/{name}"
+
+    def log_sink_path(self, name: str) -> str:
+        return f"projects/{self.project}/sinks/{name}"

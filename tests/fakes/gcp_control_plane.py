@@ -3,7 +3,8 @@
 It speaks the REST shapes the real google-cloud client libraries send with ``transport="rest"``:
 Cloud Functions v2 (functions, generateUploadUrl, long-running operations), Workflows v1 (+ operations),
 Pub/Sub v1 topics and subscriptions, Cloud Scheduler v1 jobs, Cloud Storage JSON buckets (+ bucket IAM),
-IAM service accounts, and getIamPolicy/setIamPolicy on any resource; for invoke/logs/workflow: each function's
+IAM service accounts, getIamPolicy/setIamPolicy on any resource, Cloud Monitoring v3 alert policies and Cloud
+Logging v2 log buckets and sinks (the observability plugin); for invoke/logs/workflow: each function's
 own URI (``/run/<id>``, recorded and echoed), Cloud Logging ``entries:list`` and Workflow Executions (create,
 get, stepEntries). State is kept in memory; every
 request is recorded so tests can assert which calls a deploy made. Operations finish on their first poll,
@@ -69,6 +70,12 @@ class FakeGcp:
         self.log_filters: list[str] = []
         self.executions: dict[str, dict] = {}  # Workflow Executions (REST shape)
         self.fail_next_execution: Any = None  # a value: the next execution FAILS raising it (error.payload)
+        # observability: Cloud Monitoring alert policies (server-assigned ids), Cloud Logging buckets and sinks
+        self.alert_policies: dict[str, dict] = {}
+        self.log_buckets: dict[str, dict] = {}
+        self.sinks: dict[str, dict] = {}
+        self.page_size = 100  # alertPolicies.list pages (lower it to make the client follow nextPageToken)
+        self.forbidden: tuple[str, ...] = ()  # path prefixes answered 403 (an API not enabled, no permission)
 
     # ------------------------------------------------------------ helpers for tests
     def mutating_calls(self) -> list[tuple[str, str]]:
@@ -110,6 +117,9 @@ class FakeGcp:
         else:
             self.calls.append((method, path))
         with self.lock:
+            if self.forbidden and path.startswith(self.forbidden):
+                return 403, {"error": {"code": 403, "message": f"permission denied on {path}",
+                                       "status": "PERMISSION_DENIED"}}, "application/json"
             if path.endswith(":publish"):
                 return self._publish(path, data)
             if path.endswith(":access") and "/secrets/" in path:
@@ -121,6 +131,10 @@ class FakeGcp:
                 return self._iam(path, data)
             if path == "/v2/entries:list":
                 return self._entries(data)
+            if path.startswith("/v3/projects/") and "/alertPolicies" in path:
+                return self._alert_policies(method, path, query, data)
+            if re.match(r"^/v2/projects/[^/]+/(sinks|locations/[^/]+/buckets)(/|$)", path):
+                return self._logging(method, path, query, data)
             if "/executions" in path:
                 return self._executions(method, path, query, data)
             if path.startswith("/storage/v1/"):
@@ -469,6 +483,155 @@ class FakeGcp:
                 entry["exception"] = {"payload": execution["error"]["payload"]}
             entries.append(entry)
         return entries
+
+    # ------------------------------------------------------------ Cloud Monitoring v3 alert policies
+    def _bad(self, message: str) -> tuple[int, Any, str]:
+        return 400, {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}, "application/json"
+
+    def _check_policy(self, data: dict) -> str | None:
+        """The parts of AlertPolicy validation a deploy could get wrong."""
+        if not data.get("displayName"):
+            return "displayName is required"
+        conditions = data.get("conditions") or []
+        if not 1 <= len(conditions) <= 6:
+            return "a policy has 1 to 6 conditions"
+        for condition in conditions:
+            threshold = condition.get("conditionThreshold") or {}
+            if not condition.get("displayName") or "metric.type" not in threshold.get("filter", ""):
+                return "each condition needs a displayName and a filter with a metric.type"
+            if not str(threshold.get("comparison", "")).startswith("COMPARISON_"):
+                return "conditionThreshold.comparison is required"
+            if bool(threshold.get("denominatorFilter")) != bool(threshold.get("denominatorAggregations")):
+                return "a ratio needs denominatorFilter and denominatorAggregations"
+            for aggregation in threshold.get("aggregations") or []:
+                if not re.fullmatch(r"\d+s", str(aggregation.get("alignmentPeriod", ""))):
+                    return "aggregations[].alignmentPeriod must be a duration like 300s"
+        for key, value in (data.get("userLabels") or {}).items():
+            if not re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", key) or not re.fullmatch(r"[a-z0-9_-]{0,63}", value):
+                return f"invalid user label {key}={value}"
+        return None
+
+    def _alert_policies(self, method: str, path: str, query: dict, data: dict) -> tuple[int, Any, str]:
+        name = path[len("/v3/"):]
+        project = "/".join(name.split("/")[:2])
+        if name.endswith("/alertPolicies") and method == "GET":
+            mine = [self.alert_policies[k] for k in sorted(self.alert_policies) if k.startswith(project + "/")]
+            start = int(query.get("pageToken") or 0)
+            size = int(query.get("pageSize") or self.page_size)
+            page = {"alertPolicies": mine[start:start + size]}
+            if start + size < len(mine):
+                page["nextPageToken"] = str(start + size)
+            return self._ok(page)
+        if name.endswith("/alertPolicies") and method == "POST":
+            if data.get("name"):
+                return self._bad("do not include the name field when creating a policy")
+            problem = self._check_policy(data)
+            if problem:
+                return self._bad(problem)
+            full = f"{project}/alertPolicies/{next(self._ids)}"
+            policy = copy.deepcopy(data)
+            policy["name"] = full
+            for condition in policy["conditions"]:
+                condition["name"] = f"{full}/conditions/{next(self._ids)}"
+            policy["creationRecord"] = policy["mutationRecord"] = {"mutateTime": "2026-01-01T00:00:00Z"}
+            self.alert_policies[full] = policy
+            return self._ok(policy)
+        if name not in self.alert_policies:
+            return self._not_found(name)
+        if method == "GET":
+            return self._ok(self.alert_policies[name])
+        if method == "PATCH":
+            mask = query.get("updateMask", "")
+            if not mask:
+                return self._bad("the fake only implements patch with an updateMask")
+            updated = copy.deepcopy(self.alert_policies[name])
+            _apply_mask(updated, data, mask)
+            problem = self._check_policy(updated)
+            if problem:
+                return self._bad(problem)
+            for condition in updated.get("conditions") or []:
+                condition.setdefault("name", f"{name}/conditions/{next(self._ids)}")
+            updated["mutationRecord"] = {"mutateTime": "2026-01-01T00:00:01Z"}
+            self.alert_policies[name] = updated
+            return self._ok(updated)
+        if method == "DELETE":
+            del self.alert_policies[name]
+            return self._ok({})
+        return self._not_found(name)
+
+    # ------------------------------------------------------------ Cloud Logging v2 buckets and sinks
+    def _logging(self, method: str, path: str, query: dict, data: dict) -> tuple[int, Any, str]:
+        name = path[len("/v2/"):]
+        if "/buckets" in name:
+            if name.endswith(":undelete") and method == "POST":
+                bucket = self.log_buckets.get(name[:-len(":undelete")])
+                if bucket is None:
+                    return self._not_found(name)
+                bucket["lifecycleState"] = "ACTIVE"
+                return self._ok({})
+            if name.endswith("/buckets") and method == "POST":
+                bucket_id = query.get("bucketId", "")
+                if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", bucket_id) or bucket_id.startswith("_"):
+                    return self._bad(f"invalid bucketId {bucket_id!r}")
+                full = f"{name}/{bucket_id}"
+                if full in self.log_buckets:
+                    return self._conflict(full)
+                days = int(data.get("retentionDays") or 30)
+                if not 1 <= days <= 3650:
+                    return self._bad("retentionDays must be 1..3650")
+                self.log_buckets[full] = {**data, "name": full, "retentionDays": days, "lifecycleState": "ACTIVE",
+                                          "createTime": "2026-01-01T00:00:00Z"}
+                return self._ok(self.log_buckets[full])
+            if name not in self.log_buckets:
+                return self._not_found(name)
+            if method == "GET":
+                return self._ok(self.log_buckets[name])
+            if method == "PATCH":
+                _apply_mask(self.log_buckets[name], data, query.get("updateMask", ""))
+                return self._ok(self.log_buckets[name])
+            if method == "DELETE":  # kept 7 days in DELETE_REQUESTED; the id cannot be reused meanwhile
+                self.log_buckets[name]["lifecycleState"] = "DELETE_REQUESTED"
+                return self._ok({})
+            return self._not_found(name)
+        if name.endswith("/sinks") and method == "POST":
+            full = f"{name}/{data.get('name', '')}"
+            if full in self.sinks:
+                return self._conflict(full)
+            problem = self._check_sink(data)
+            if problem:
+                return problem
+            self.sinks[full] = {**data, "createTime": "2026-01-01T00:00:00Z",
+                                "writerIdentity": "serviceAccount:service-123456@gcp-sa-logging.iam.gserviceaccount.com"}
+            return self._ok(self.sinks[full])
+        if name not in self.sinks:
+            return self._not_found(name)
+        if method == "GET":
+            return self._ok(self.sinks[name])
+        if method in ("PATCH", "PUT"):
+            updated = copy.deepcopy(self.sinks[name])
+            if method == "PUT" or not query.get("updateMask"):
+                updated.update(data)
+            else:
+                _apply_mask(updated, data, query["updateMask"])
+            problem = self._check_sink(updated)
+            if problem:
+                return problem
+            self.sinks[name] = updated
+            return self._ok(updated)
+        if method == "DELETE":
+            del self.sinks[name]
+            return self._ok({})
+        return self._not_found(name)
+
+    def _check_sink(self, data: dict) -> tuple[int, Any, str] | None:
+        destination = str(data.get("destination") or "")
+        if not data.get("name") or not data.get("filter"):
+            return self._bad("a sink needs a name and (here) a filter")
+        if destination.startswith("logging.googleapis.com/"):
+            bucket = self.log_buckets.get(destination[len("logging.googleapis.com/"):])
+            if bucket is None or bucket.get("lifecycleState") != "ACTIVE":
+                return self._bad(f"destination {destination} does not exist")
+        return None
 
     # ------------------------------------------------------------ Cloud Storage JSON
     def _storage(self, method: str, path: str, query: dict, data: dict) -> tuple[int, Any, str]:

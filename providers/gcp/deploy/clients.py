@@ -21,6 +21,8 @@ API_HOSTS = {
     "secretmanager": "https://secretmanager.googleapis.com",
     "iam": "https://iam.googleapis.com",
     "resourcemanager": "https://cloudresourcemanager.googleapis.com",
+    "monitoring": "https://monitoring.googleapis.com",
+    "logging": "https://logging.googleapis.com",
 }
 IAM_VERSIONS = {"function": ("run", "v2"), "topic": ("pubsub", "v1"), "subscription": ("pubsub", "v1"),
                 "secret": ("secretmanager", "v1"), "workflow": ("workflows", "v1"), "project": ("resourcemanager", "v1")}
@@ -114,9 +116,10 @@ class Clients:
     def _url(self, api: str, path: str) -> str:
         return f"{self.endpoint_url or API_HOSTS[api]}/{path}"
 
-    def _call(self, method: str, url: str, body: Any = None) -> dict[str, Any] | None:
+    def _call(self, method: str, url: str, body: Any = None, *,
+              tolerate: tuple[int, ...] = ()) -> dict[str, Any] | None:
         response = self.session.request(method, url, json=body, timeout=60)
-        if response.status_code == 404:
+        if response.status_code == 404 or response.status_code in tolerate:
             return None
         if response.status_code >= 400:
             raise DeployError(f"{method} {url} failed: {response.status_code} {response.text[:300]}",
@@ -154,3 +157,65 @@ class Clients:
         api, version = IAM_VERSIONS[resource_type]
         path = f"{version}/{self.iam_resource(resource_type, resource)}:setIamPolicy"
         self._call("POST", self._url(api, path), {"policy": policy})
+
+    # ------------------------------------------------------------ observability (REST: no client installed)
+    def list_alert_policies(self, *, tolerate_forbidden: bool = False) -> list[dict[str, Any]] | None:
+        """Every alert policy of the project (Cloud Monitoring v3, all pages); None when unreadable and tolerated
+        (the Monitoring API not enabled, or no permission, for a service that declares no alarm)."""
+        from urllib.parse import quote
+
+        policies: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            query = f"?pageToken={quote(token)}" if token else ""
+            url = self._url("monitoring", f"v3/projects/{self.project}/alertPolicies{query}")
+            response = self.session.request("GET", url, timeout=60)
+            if response.status_code == 403 and tolerate_forbidden:
+                return None
+            if response.status_code == 404:
+                return policies
+            if response.status_code >= 400:
+                raise DeployError(f"GET {url} failed: {response.status_code} {response.text[:300]}",
+                                  hint="enable the Cloud Monitoring API; the deployer needs "
+                                       "roles/monitoring.alertPolicyEditor")
+            page = response.json() if response.content else {}
+            policies.extend(page.get("alertPolicies") or [])
+            token = page.get("nextPageToken") or ""
+            if not token:
+                return policies
+
+    def create_alert_policy(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", self._url("monitoring", f"v3/projects/{self.project}/alertPolicies"), body) or {}
+
+    def update_alert_policy(self, name: str, body: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+        mask = ",".join(paths)
+        return self._call("PATCH", self._url("monitoring", f"v3/{name}?updateMask={mask}"), body) or {}
+
+    def delete_alert_policy(self, name: str) -> None:
+        self._call("DELETE", self._url("monitoring", f"v3/{name}"))
+
+    def get_log_bucket(self, path: str) -> dict[str, Any] | None:
+        return self._call("GET", self._url("logging", f"v2/{path}"))
+
+    def create_log_bucket(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        parent, _, bucket_id = path.rpartition("/buckets/")
+        return self._call("POST", self._url("logging", f"v2/{parent}/buckets?bucketId={bucket_id}"), body) or {}
+
+    def update_log_bucket(self, path: str, body: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+        return self._call("PATCH", self._url("logging", f"v2/{path}?updateMask={','.join(paths)}"), body) or {}
+
+    def undelete_log_bucket(self, path: str) -> None:
+        self._call("POST", self._url("logging", f"v2/{path}:undelete"), {})
+
+    def get_sink(self, path: str, *, tolerate_forbidden: bool = False) -> dict[str, Any] | None:
+        return self._call("GET", self._url("logging", f"v2/{path}"), tolerate=(403,) if tolerate_forbidden else ())
+
+    def create_sink(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        parent = path.rsplit("/sinks/", 1)[0]
+        return self._call("POST", self._url("logging", f"v2/{parent}/sinks"), body) or {}
+
+    def update_sink(self, path: str, body: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+        return self._call("PATCH", self._url("logging", f"v2/{path}?updateMask={','.join(paths)}"), body) or {}
+
+    def delete_sink(self, path: str) -> None:
+        self._call("DELETE", self._url("logging", f"v2/{path}"))

@@ -17,8 +17,9 @@ from sls_neutral.providers.gcp.deploy import resources as res
 from sls_neutral.providers.gcp.deploy.clients import Clients
 
 ORDER = ("iam.serviceAccount", "storage.bucket", "pubsub.topic", "pubsub.subscription", "functions.function",
-         "workflows.workflow", "scheduler.job")
-DELETE_ORDER = ("scheduler.job", "pubsub.subscription", "functions.function", "workflows.workflow", "pubsub.topic")
+         "workflows.workflow", "scheduler.job", "logging.bucket", "logging.sink", "monitoring.alertPolicy")
+DELETE_ORDER = ("monitoring.alertPolicy", "logging.sink", "scheduler.job", "pubsub.subscription",
+                "functions.function", "workflows.workflow", "pubsub.topic")
 OPERATION_TIMEOUT = 1800.0
 
 
@@ -141,8 +142,13 @@ class Executor:
         else:
             self.clients.scheduler.update_job(job=res.desired_job(spec), update_mask={"paths": action.params["paths"]})
 
+    def observability(self, action) -> None:
+        from sls_neutral.providers.gcp.deploy import observability
+
+        observability.apply(self.deployment, self.artifacts, self.clients, action)
+
     def delete(self, action) -> None:
-        path = action.params["path"]
+        path = action.params.get("path", "")
         kind = action.resource_type
         if kind == "scheduler.job":
             self.clients.scheduler.delete_job(name=path)
@@ -154,13 +160,18 @@ class Executor:
             self.wait(self.clients.functions.delete_function(name=path), f"delete of function {action.name}")
         elif kind == "workflows.workflow":
             self.wait(self.clients.workflows.delete_workflow(name=path), f"delete of workflow {action.name}")
+        elif kind in ("monitoring.alertPolicy", "logging.sink"):
+            from sls_neutral.providers.gcp.deploy import observability
+
+            observability.delete(self.clients, action)
 
     # ------------------------------------------------------------ the run
     def run(self, plan: Plan) -> dict[str, Any]:
         handlers = {"iam.serviceAccount": self.service_account, "storage.bucket": self.bucket,
                     "pubsub.topic": self.topic, "pubsub.subscription": self.subscription,
                     "functions.function": self.function, "workflows.workflow": self.workflow,
-                    "scheduler.job": self.job}
+                    "scheduler.job": self.job, "logging.bucket": self.observability,
+                    "logging.sink": self.observability, "monitoring.alertPolicy": self.observability}
         changes = [a for a in plan.changes]
         for kind in ORDER:
             for action in [a for a in changes if a.resource_type == kind and a.op != "delete"]:

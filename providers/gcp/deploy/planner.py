@@ -180,6 +180,9 @@ def build_plan(deployment: dict[str, Any], artifacts, clients: Clients) -> Plan:
         paths = res.diff_job(job, have)
         add(Action("update" if paths else "noop", "scheduler.job", name, ",".join(paths),
                    params={"name": name, "paths": paths}))
+    from sls_neutral.providers.gcp.deploy import observability
+
+    observability.plan(deployment, artifacts, clients, add, plan.notes)
     for action in plan_iam(deployment, clients, created):
         add(action)
 

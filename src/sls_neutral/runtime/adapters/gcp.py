@@ -13,6 +13,11 @@ entry points:
 - ``queue_entry``: a queue's Pub/Sub push subscription (functions-framework turns the push body into a
   CloudEvent); returning acknowledges, raising nacks (redelivery with backoff, then the dead-letter topic).
 
+Every ``ctx.log`` line of a request that carries a trace context (``traceparent``, else Cloud Run's
+``X-Cloud-Trace-Context``; for CloudEvents their ``traceparent`` extension) also carries Cloud Logging's
+``logging.googleapis.com/trace``, ``spanId`` and ``trace_sampled`` fields, so Cloud Logging files the line
+under the request's trace in Cloud Trace.
+
 Stdlib only at import time; google-cloud clients are imported when first used and reused across warm
 invocations.
 """
@@ -22,6 +27,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
+import sys
 import threading
 import time
 import uuid
@@ -38,8 +45,15 @@ CORS_HEADERS = {"access-control-allow-origin": "*",
                 "access-control-allow-methods": "GET,POST,PUT,PATCH,DELETE,OPTIONS",
                 "access-control-allow-headers": "content-type,authorization,x-correlation-id"}
 
+TRACE_FIELD = "logging.googleapis.com/trace"
+SPAN_FIELD = "logging.googleapis.com/spanId"
+SAMPLED_FIELD = "logging.googleapis.com/trace_sampled"
+_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$")
+_CLOUD_TRACE = re.compile(r"^([0-9a-fA-F]{32})(?:/(\d+))?(?:;o=(\d))?")
+
 _lock = threading.Lock()
 _config: dict[str, Any] = {}
+_traced_logger: Any = None
 
 
 class NotYetDue(Exception):
@@ -62,10 +76,78 @@ def _source(kind: str, name: str) -> str:
     return f"//sls-neutral/{os.environ.get('SLSN_SERVICE', '')}/{os.environ.get('SLSN_STAGE', '')}/{kind}/{name}"
 
 
+def trace_fields(traceparent: str | None, cloud_trace: str | None = None,
+                 project: str | None = None) -> dict[str, Any]:
+    """Cloud Logging's trace fields for a W3C ``traceparent`` (preferred) or an ``X-Cloud-Trace-Context``
+    (``TRACE_ID/SPAN_ID;o=1``, the span id in decimal); empty when neither is valid or no project is known."""
+    project = project or os.environ.get("SLSN_GCP_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT")
+    if not project:
+        return {}
+    match = _TRACEPARENT.match((traceparent or "").strip().lower())
+    if match and match.group(1) != "ff" and match.group(2).strip("0") and match.group(3).strip("0"):
+        return {TRACE_FIELD: f"projects/{project}/traces/{match.group(2)}", SPAN_FIELD: match.group(3),
+                SAMPLED_FIELD: bool(int(match.group(4), 16) & 1)}
+    match = _CLOUD_TRACE.match((cloud_trace or "").strip())
+    if match and match.group(1).strip("0"):
+        fields: dict[str, Any] = {TRACE_FIELD: f"projects/{project}/traces/{match.group(1).lower()}"}
+        if match.group(2) and 0 < int(match.group(2)) < 2 ** 64:
+            fields[SPAN_FIELD] = f"{int(match.group(2)):016x}"
+        if match.group(3) is not None:
+            fields[SAMPLED_FIELD] = match.group(3) == "1"
+        return fields
+    return {}
+
+
+def request_trace(headers: Any) -> dict[str, Any]:
+    """The trace fields of an HTTP request's headers (a Flask/werkzeug ``Headers`` or a dict)."""
+    if headers is None:
+        return {}
+    get = headers.get
+    return trace_fields(get("traceparent") or get("Traceparent"),
+                        get("x-cloud-trace-context") or get("X-Cloud-Trace-Context"))
+
+
+def event_trace(cloud_event: Any) -> dict[str, Any]:
+    """A CloudEvent's ``traceparent`` extension, else the headers of the request that delivered it (the Flask
+    request functions-framework is serving, when Flask is already loaded: nothing is imported for this)."""
+    fields = trace_fields(str(_attr(cloud_event, "traceparent", "") or ""))
+    if fields:
+        return fields
+    flask = sys.modules.get("flask")
+    if flask is not None and flask.has_request_context():
+        return request_trace(flask.request.headers)
+    return {}
+
+
+def _with_trace(logger: Any, fields: dict[str, Any]) -> Any:
+    """``ctx.log`` whose every line also carries ``fields`` (the Logger class is built on first use)."""
+    global _traced_logger
+    if _traced_logger is None:
+        from sls_neutral.runtime.context import Logger
+
+        class TracedLogger(Logger):
+            __slots__ = ("trace",)
+
+            def _emit(self, level: str, message: Any, fields: dict[str, Any]) -> None:
+                super()._emit(level, message, {**fields, **self.trace})
+
+        _traced_logger = TracedLogger
+    traced = _traced_logger(logger.function, logger.request_id, logger.correlation_id, logger.stream)
+    traced.trace = dict(fields)
+    return traced
+
+
 def _context(request_id: str | None, correlation_id: str | None = None):
     from sls_neutral.runtime import dispatch
 
     return dispatch.context_from_env(request_id or uuid.uuid4().hex, correlation_id=correlation_id)
+
+
+def _traced(ctx: Any, trace: dict[str, Any]) -> Any:
+    """The context, its ``ctx.log`` writing the request's trace fields when there are any."""
+    if trace and ctx is not None:
+        ctx.log = _with_trace(ctx.log, trace)
+    return ctx
 
 
 def _user_handler():
@@ -172,7 +254,8 @@ def handle_http(flask_request: Any, cfg: dict[str, Any] | None = None) -> tuple[
 
     request = to_request(flask_request, f"{route['method']} {route['path']}", params)
     correlation = request.headers.get("x-correlation-id") or None
-    ctx = _context(flask_request.headers.get("function-execution-id"), correlation)
+    ctx = _traced(_context(flask_request.headers.get("function-execution-id"), correlation),
+                  request_trace(flask_request.headers))
     response = dispatch.run_http(_user_handler(), request, ctx)
     return to_http_response(response, bool(route.get("cors")))
 
@@ -189,7 +272,8 @@ def handle_step(flask_request: Any) -> tuple[bytes, int, list]:
     correlation = None
     if isinstance(payload, dict) and isinstance(payload.get("_slsn"), dict):
         correlation = payload["_slsn"].get("correlation_id")
-    ctx = _context(flask_request.headers.get("function-execution-id"), correlation)
+    ctx = _traced(_context(flask_request.headers.get("function-execution-id"), correlation),
+                  request_trace(flask_request.headers))
     try:
         result = dispatch.run_step(_user_handler(), payload, ctx)
     except Exception as exc:  # every failure leaves with the name the workflow matches on
@@ -307,7 +391,7 @@ def handle_event(cloud_event: Any, cfg: dict[str, Any] | None = None) -> None:
         evt = bucket_event(cloud_event, cfg)
         if evt is None:
             return  # filtered out: Eventarc cannot filter by prefix/suffix
-        dispatch.run_event(_user_handler(), evt, _context(evt.id))
+        dispatch.run_event(_user_handler(), evt, _traced(_context(evt.id), event_trace(cloud_event)))
         return
     message, topic = pubsub_message(cloud_event)
     source = _source_for(cfg, topic, ("topic", "schedule"))
@@ -320,7 +404,8 @@ def handle_event(cloud_event: Any, cfg: dict[str, Any] | None = None) -> None:
         evt = _message_event(message, "schedule", source["name"], data)
     else:
         evt = _message_event(message, "topic", source["name"], decode_data(body))
-    dispatch.run_event(_user_handler(), evt, _context(evt.id, attributes.get(CORRELATION_ATTRIBUTE)))
+    dispatch.run_event(_user_handler(), evt, _traced(_context(evt.id, attributes.get(CORRELATION_ATTRIBUTE)),
+                                                              event_trace(cloud_event)))
 
 
 def handle_queue(cloud_event: Any, cfg: dict[str, Any] | None = None) -> None:
@@ -337,7 +422,8 @@ def handle_queue(cloud_event: Any, cfg: dict[str, Any] | None = None) -> None:
     if source is None:
         raise ValueError("this function consumes no queue")
     evt = _message_event(message, "queue", source["name"], decode_data(message_body(message)))
-    dispatch.run_event(_user_handler(), evt, _context(evt.id, attributes.get(CORRELATION_ATTRIBUTE)))
+    dispatch.run_event(_user_handler(), evt, _traced(_context(evt.id, attributes.get(CORRELATION_ATTRIBUTE)),
+                                                              event_trace(cloud_event)))
 
 
 # ---------------------------------------------------------------- the Backend
