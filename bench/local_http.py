@@ -180,9 +180,10 @@ class PeakSampler(threading.Thread):
 
 # ---------------------------------------------------------------- load
 def _ms(text: str) -> float:
-    """wrk's latency ("812.00us", "12.31ms", "1.02s", "1.10m"; "-nan" when nothing completed) in ms."""
-    m = re.match(r"([\d.]+)(us|ms|s|m|h)$", text)
+    """wrk's latency ("812.00us", "12.31ms", "1.02s"; "-nan" when nothing completed) in ms; inf if unreadable."""
+    m = re.match(r"([\d.]+(?:[eE][-+]?\d+)?)(us|ms|s|m|h)$", text)
     if m is None:
+        print(f"wrk latency {text!r} not understood; counted as infinite", file=sys.stderr)
         return float("inf")
     value, unit = float(m.group(1)), m.group(2)
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}[unit]
@@ -218,7 +219,7 @@ def wrk_once(wrk: str, url: str, seconds: int, connections: int, pid: int) -> di
         raise SystemExit(f"wrk gave no result for {url}:\n{out}")
     requests = int(found.group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+(\S+)", out)
+    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.MULTILINE)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
     return {"req_per_s": rps, "p99_ms": _ms(p99.group(1)) if p99 else float("inf"), "peak_mb": peak,

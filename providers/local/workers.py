@@ -16,14 +16,16 @@ flight; a fresh worker replaces the dead one.
 Waiting callers get free workers first-come-first-served: with a plain queue,
 newcomers overtook waiters and p99 went to 325 ms under 32 connections.
 
-Short calls are pipelined: while a worker runs a call that is young and its
-function's calls are short (``PIPELINE_MS``), one more call may be written to its
-socket behind it, so the worker goes from one call to the next without waiting
-for this process to be scheduled (on 2 cores that wait, not the work, is what
-bounds requests per second). A queued call has not started: its timeout starts
-when the call before it answers, and if the worker dies or is stopped first it
-goes to another worker ahead of later callers. Slow functions are never
-pipelined, so no call waits behind a long one.
+Short calls are pipelined: once a function's pool has all its workers and its
+calls have proven short (``PIPELINE_*`` below), a few more calls may be written
+to a busy worker's socket behind the one it runs, so the worker goes from one call
+to the next without sleeping until this process is scheduled again to hand it
+one (on 2 cores that round trip, not the work, bounded requests per second). A
+queued call has not started: its timeout starts when the call before it answers,
+and if the worker dies, times out or retires first, the call goes to another
+worker ahead of later callers. A function whose calls average PIPELINE_MS or more
+is never pipelined; a call of a short function that turns out long delays the
+few calls queued behind it.
 """
 
 from __future__ import annotations
@@ -50,7 +52,12 @@ KIND_NAMES = ("http", "event", "step")
 SECRET_PREFIX = "SLSN_SECRET_"  # local secret values come from SLSN_SECRET_<NAME> (see store.secret_env_name)
 
 
-PIPELINE_MS = 10.0  # pipeline a function's calls while they average less than this, behind a call this young
+# Pipelining: at most PIPELINE_DEPTH calls written to one worker (one running, the rest queued behind it), and
+# only while the calls ahead would take less than PIPELINE_MS by the function's average, behind a running call
+# younger than that, once PIPELINE_WARMUP answers gave that average and the pool has all its workers.
+PIPELINE_DEPTH = 4
+PIPELINE_MS = 10.0
+PIPELINE_WARMUP = 16
 
 
 class WorkerCrashed(Exception):
@@ -301,16 +308,20 @@ class FunctionWorkers:
         self.fn = fn
         self.cap = cap
         self.idle: list[Worker] = []
-        self.queueable: list[Worker] = []  # running one call, with room for one queued behind it
+        self.queueable: list[Worker] = []  # running a call, with room for one more queued behind it
         self.waiters: collections.deque[asyncio.Future] = collections.deque()
         self.total = 0  # live + starting
         self.generation = 0
         self.all: set[Worker] = set()
         self.avg_ms = 0.0  # moving average of call durations: short calls are pipelined
+        self.answered = 0
 
-    @property
-    def pipelined(self) -> bool:
-        return self.avg_ms < PIPELINE_MS
+    def room(self, busy: int) -> bool:
+        """May a worker with ``busy`` calls written to it take one more? Idle: yes. Busy: only once the pool
+        has all its workers and PIPELINE_WARMUP answers showed the function is short, while fewer than
+        PIPELINE_DEPTH are written and the calls ahead would take under PIPELINE_MS, going by the average."""
+        return not busy or (busy < PIPELINE_DEPTH and self.answered >= PIPELINE_WARMUP and self.total >= self.cap
+                            and busy * self.avg_ms < PIPELINE_MS)
 
 
 class WorkerPool:
@@ -403,12 +414,8 @@ class WorkerPool:
             env["PYTHONUNBUFFERED"] = "1"
             argv = [self.python, "-m", "sls_neutral.providers.local.worker_main", str(child.fileno()),
                     str(self.root), str(log_path), str(fn.memory), str(memory_limit_bytes(fn))]
-            # Its own process group, so a Ctrl-C at the terminal reaches only the runtime (which stops the
-            # workers), but the runtime's session: with a session each, as before, a kernel with autogroup
-            # scheduling (most desktop Linux) gives every worker its own scheduling group, and the event loop
-            # serving all of them got a fifth of the CPU the workers' calls needed from it.
             proc = subprocess.Popen(argv, cwd=self.root, env=env, pass_fds=(child.fileno(),),
-                                    stdin=subprocess.DEVNULL, process_group=0)
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
         except BaseException as exc:
             state.total -= 1
             parent.close()
@@ -450,6 +457,7 @@ class WorkerPool:
     def _answered(self, state: FunctionWorkers, worker: Worker, retire: bool, seconds: float) -> None:
         """After each answer (before its caller resumes): the worker has room again, or must go."""
         state.avg_ms += 0.1 * (seconds * 1000.0 - state.avg_ms)
+        state.answered += 1
         if retire or worker.timed_out:  # answered just as its timer fired, or asked to be replaced
             self._drop(state, worker)  # a call queued behind it goes to another worker (NotStarted)
         else:
@@ -476,7 +484,7 @@ class WorkerPool:
             if not busy:
                 self._drop(state, worker)  # a restart happened while it was busy: it must not serve again
             return
-        if busy and (busy > 1 or not state.pipelined or worker.conn.lost):
+        if busy and (not state.room(busy) or worker.conn.lost):
             return  # no room: it offers itself again when its running call answers
         while state.waiters:
             waiter = state.waiters.popleft()
@@ -489,15 +497,13 @@ class WorkerPool:
             state.idle.append(worker)
 
     def _queue_behind(self, state: FunctionWorkers) -> Worker | None:
-        """A worker running a young, short call that can take one more behind it (pipelining), if any."""
-        if not state.pipelined:
-            return None
+        """A worker running a young, short call that can take one more call behind it (pipelining), if any."""
         queueable = state.queueable
         now = asyncio.get_running_loop().time()
         while queueable:
             worker = queueable.pop()
-            if len(worker.pending) == 1 and now - worker.started < PIPELINE_MS / 1000.0 and not worker.conn.lost \
-                    and worker.generation == state.generation:
+            if state.room(len(worker.pending)) and now - worker.started < PIPELINE_MS / 1000.0 \
+                    and not worker.conn.lost and worker.generation == state.generation:
                 return worker
         return None
 
@@ -588,12 +594,12 @@ class WorkerPool:
                 if isinstance(got, dict):
                     return dict(got)
                 worker = got
-            if len(worker.pending) > 1:  # handed out twice while its answers came in: full, wait at the front
+            if len(worker.pending) >= PIPELINE_DEPTH:  # handed out again while its answers came in: full; wait first
                 first = True
                 continue
             future = worker.submit(frame)
-            if len(worker.pending) == 1 and state.pipelined:
-                self._release(state, worker)  # its room for one queued call goes to the next waiter
+            if state.room(len(worker.pending)):
+                self._release(state, worker)  # its room for a queued call goes to the next waiter
             try:
                 return await future
             except NotStarted:  # its worker went away before starting it: next in line, ahead of later calls
