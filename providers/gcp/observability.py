@@ -3,8 +3,8 @@
 Pure data from the IR (``App.observability``) and the deployment description, like model.py:
 
 - **alarms** -> one Cloud Monitoring alert policy (REST ``projects.alertPolicies``, v3) per function and alarm
-  kind, written as ``monitoring/<display name>.json`` (the request body, sorted keys; ``gcloud monitoring policies
-  create --policy-from-file`` takes it too). 2nd gen functions are Cloud Run services, so the conditions read
+  kind, written as ``monitoring/<display name>.json`` (the request body, sorted keys; ``gcloud alpha monitoring
+  policies create --policy-from-file`` takes it too). 2nd gen functions are Cloud Run services, so the conditions read
   the Cloud Run request metrics of the ``cloud_run_revision`` resource, filtered on the function's units
   (services); every trigger kind (HTTPS, Eventarc, Pub/Sub push) arrives as a request there:
 

@@ -600,8 +600,8 @@ class FakeGcp:
             problem = self._check_sink(data)
             if problem:
                 return problem
-            self.sinks[full] = {**data, "createTime": "2026-01-01T00:00:00Z",
-                                "writerIdentity": "serviceAccount:service-123456@gcp-sa-logging.iam.gserviceaccount.com"}
+            self.sinks[full] = {**data, "createTime": "2026-01-01T00:00:00Z", "writerIdentity":
+                                "serviceAccount:service-123456@gcp-sa-logging.iam.gserviceaccount.com"}
             return self._ok(self.sinks[full])
         if name not in self.sinks:
             return self._not_found(name)

@@ -239,7 +239,8 @@ def remove(app, ctx) -> dict[str, Any]:
     clients = Clients(names.project, names.region, ctx.endpoint_url)
     plan = build_plan(nothing, None, clients)
     done = Executor(nothing, None, clients, ctx).run(plan)["changes"] if not plan.is_empty else []
-    kept = ", ".join(names.bucket(b) for b in sorted(app.buckets)) or "none"
+    kept = ", ".join([names.bucket(b) for b in sorted(app.buckets)] + (  # logs are data too: the log bucket stays
+        [f"log bucket {names.log_bucket()}"] if app.observability.log_retention_days else [])) or "none"
     return {"provider": "gcp", "removed": done,
             "message": f"removed {len(done)} resource(s) of {app.service} ({app.stage}); buckets kept: {kept}"}
 

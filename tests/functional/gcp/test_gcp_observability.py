@@ -272,6 +272,7 @@ def test_disabling_the_plugin_and_remove_clean_up_but_keep_the_log_bucket(cli, s
     result = cli("remove", "-p", "gcp", "--endpoint-url", fake_gcp.url, cwd=service)
     assert result.returncode == 0, result.stderr + result.stdout
     assert ours(state) == {} and not state.sinks and not state.functions
+    assert "log bucket shop-dev-logs" in result.stdout + result.stderr
     assert state.log_buckets[BUCKET]["lifecycleState"] == "ACTIVE"  # logs are data: kept, like buckets
 
 
