@@ -52,7 +52,7 @@ def classify(before: tuple[float, dict[str, float]], after: tuple[float, dict[st
 
 def run_dev(project: Any, host: str = "127.0.0.1", port: int = 8787, reload: bool = True,
             say: Callable[[str], None] = print) -> None:
-    from sls_neutral.providers.local.runtime import LocalRuntime, bind_socket, run_loop
+    from sls_neutral.providers.local.runtime import RUNFILE, LocalRuntime, bind_socket, run_loop
 
     app = project.app_for("local")
     root = project.root
@@ -68,6 +68,7 @@ def run_dev(project: Any, host: str = "127.0.0.1", port: int = 8787, reload: boo
             loop.add_signal_handler(sig, stop.set)
         runtime = LocalRuntime(app, state_dir, host, port, sock=sock)
         await runtime.start()
+        runtime.write_runfile()  # info, invoke and workflow find the dev server like a deployed runtime
         _announce(runtime, say)
         seen = snapshot(root, manifest)
         try:
@@ -96,9 +97,11 @@ def run_dev(project: Any, host: str = "127.0.0.1", port: int = 8787, reload: boo
                     app = fresh
                     runtime = LocalRuntime(app, state_dir, host, port, sock=_rebind(host, port))
                     await runtime.start()
+                    runtime.write_runfile()
                     _announce(runtime, say)
         finally:
             await runtime.stop()
+            (state_dir / RUNFILE).unlink(missing_ok=True)
 
     run_loop(main())
 

@@ -432,7 +432,7 @@ class WorkerPool:
                 else await worker.reap()
             self._drop(state, worker)
             return {"error": "TaskFailed", "cause": f"the worker of '{fn.name}' failed to start ({why}); "
-                                                    f"see its log: sls-neutral logs -f {fn.name}"}
+                                                    f"see its log: sls-neutral logs {fn.name}"}
         if not hello.get("ready"):
             self._drop(state, worker)
             return {"error": hello.get("error", "TaskFailed"), "cause": hello.get("cause", "")}

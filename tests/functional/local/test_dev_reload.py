@@ -49,6 +49,10 @@ def test_dev_reloads_handlers_and_manifest(tmp_path):
             return check
 
         wait_for(answers("/hello", b"v1"), 30, 0.1, "the dev server")
+        info = subprocess.run([sys.executable, "-m", "sls_neutral", "info", "-p", "local", "--output", "json"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert info.returncode == 0, info.stderr
+        assert f"http://127.0.0.1:{port}" in info.stdout  # the dev server is found like a deployed runtime
         _write_handler(tmp_path, "v2")
         wait_for(answers("/hello", b"v2"), 15, 0.1, "the edited handler")
         (tmp_path / "sls-neutral.yaml").write_text(MANIFEST + "      - http: {method: GET, path: /hi}\n")
@@ -58,3 +62,4 @@ def test_dev_reloads_handlers_and_manifest(tmp_path):
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out
     assert "handler code changed" in out and "manifest changed" in out
+    assert not (tmp_path / ".sls-neutral" / "local" / "dev" / "runtime.json").exists()
