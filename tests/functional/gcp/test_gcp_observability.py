@@ -320,6 +320,7 @@ def test_log_lines_carry_the_request_trace(service, tmp_path, monkeypatch, capsy
     assert line["logging.googleapis.com/trace"] == f"projects/shop-project/traces/{trace}"
     assert line["logging.googleapis.com/spanId"] == "00f067aa0ba902b7"
     assert line["logging.googleapis.com/trace_sampled"] is True
+    assert line["severity"] == "INFO" and line["level"] == "info"  # Cloud Logging reads "severity"
 
     assert api.get("/items/8", headers={"X-Cloud-Trace-Context": f"{trace.upper()}/74;o=0"}).status_code == 200
     line = log_lines(capsys)[-1]
@@ -328,7 +329,9 @@ def test_log_lines_carry_the_request_trace(service, tmp_path, monkeypatch, capsy
                                                               "000000000000004a", False)
 
     assert api.get("/items/9", headers={"traceparent": "00-" + "0" * 32 + "-00f067aa0ba902b7-01"}).status_code == 200
-    assert not any(k.startswith("logging.googleapis.com/") for k in log_lines(capsys)[-1])
+    untraced = log_lines(capsys)[-1]
+    assert not any(k.startswith("logging.googleapis.com/") for k in untraced)
+    assert untraced["severity"] == "INFO"  # severity even without a trace
 
     step = client(out, deployment, "shop-dev-step", monkeypatch)
     assert step.post("/", json={"a": 1}, headers={"X-Cloud-Trace-Context": f"{trace}/1;o=1"}).status_code == 200

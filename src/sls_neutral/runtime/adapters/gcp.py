@@ -129,7 +129,8 @@ def _with_trace(logger: Any, fields: dict[str, Any]) -> Any:
             __slots__ = ("trace",)
 
             def _emit(self, level: str, message: Any, fields: dict[str, Any]) -> None:
-                super()._emit(level, message, {**fields, **self.trace})
+                # Cloud Logging reads a JSON line's level from "severity"; without it every line is DEFAULT.
+                super()._emit(level, message, {**fields, **self.trace, "severity": level.upper()})
 
         _traced_logger = TracedLogger
     traced = _traced_logger(logger.function, logger.request_id, logger.correlation_id, logger.stream)
@@ -144,8 +145,8 @@ def _context(request_id: str | None, correlation_id: str | None = None):
 
 
 def _traced(ctx: Any, trace: dict[str, Any]) -> Any:
-    """The context, its ``ctx.log`` writing the request's trace fields when there are any."""
-    if trace and ctx is not None:
+    """The context, its ``ctx.log`` writing Cloud Logging's severity and the request's trace fields."""
+    if ctx is not None:
         ctx.log = _with_trace(ctx.log, trace)
     return ctx
 
