@@ -329,7 +329,7 @@ def _cause(text: Any) -> str:
 
 def workflow_start(app: ir.App, settings: dict[str, Any], workflow: str, data: Any, ctx: DeployContext, *,
                    wait: bool = False) -> dict[str, Any]:
-    from sls_neutral.runtime.adapters.aws import workflow_input
+    from sls_neutral.runtime.dispatch import workflow_input
 
     if workflow not in app.workflows:
         raise SlsnError(f"workflow '{workflow}' is not declared",

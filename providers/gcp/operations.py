@@ -339,7 +339,7 @@ def _status(gcp: _Gcp, execution: dict[str, Any]) -> dict[str, Any]:
 
 
 def workflow_start(app: ir.App, workflow: str, data: Any, ctx: DeployContext, *, wait: bool = False) -> dict[str, Any]:
-    from sls_neutral.runtime.adapters.gcp import workflow_input
+    from sls_neutral.runtime.dispatch import workflow_input
 
     if workflow not in app.workflows:
         raise SlsnError(f"workflow '{workflow}' is not declared",

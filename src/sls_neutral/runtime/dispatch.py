@@ -162,3 +162,13 @@ def error_payload(exc: BaseException) -> dict[str, str]:
         return {"error": "Timeout", "cause": str(exc) or "the function ran past its timeout"}
     text = str(exc)
     return {"error": "TaskFailed", "cause": f"{type(exc).__name__}: {text}" if text else type(exc).__name__}
+
+
+def workflow_input(data: Any, correlation: str) -> dict[str, Any]:
+    """A workflow's starting state: the caller's data (a non-object under ``input``) with the correlation id
+    in ``_slsn``, so every step's ``ctx.log`` carries the id of the request that started the execution."""
+    state = dict(data) if isinstance(data, dict) else {"input": data}
+    meta = dict(state.get("_slsn") or {})
+    meta.setdefault("correlation_id", correlation)
+    state["_slsn"] = meta
+    return state

@@ -328,14 +328,6 @@ def handle_step(payload: Any, context: Any) -> Any:
         raise named_error(error["error"], error.get("cause") or "") from exc
 
 
-def workflow_input(data: Any, correlation: str) -> dict[str, Any]:
-    state = dict(data) if isinstance(data, dict) else {"input": data}
-    meta = dict(state.get("_slsn") or {})
-    meta.setdefault("correlation_id", correlation)
-    state["_slsn"] = meta
-    return state
-
-
 def start_workflow(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """The starter behind a workflow's http trigger: StartExecution, then 202 {"execution_id"}."""
     workflow = os.environ["SLSN_STARTS"]
@@ -346,6 +338,8 @@ def start_workflow(event: dict[str, Any], context: Any = None) -> dict[str, Any]
         return {"statusCode": 400, "headers": {"content-type": "application/json"}, "isBase64Encoded": False,
                 "body": json.dumps({"error": "BadRequest", "cause": "the body must be JSON"})}
     correlation = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+    from sls_neutral.runtime.dispatch import workflow_input
+
     execution_id = backend().workflow_start(workflow, workflow_input(data, correlation))
     return {"statusCode": 202, "headers": {"content-type": "application/json"}, "isBase64Encoded": False,
             "body": json.dumps({"execution_id": execution_id})}

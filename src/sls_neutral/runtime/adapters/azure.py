@@ -333,14 +333,6 @@ def step(payload: dict[str, Any]) -> dict[str, Any]:
         return dispatch.error_payload(exc)
 
 
-def _workflow_input(data: Any, correlation: str) -> dict[str, Any]:
-    state = dict(data) if isinstance(data, dict) else {"input": data}
-    meta = dict(state.get("_slsn") or {})
-    meta.setdefault("correlation_id", correlation)
-    state["_slsn"] = meta
-    return state
-
-
 async def start_workflow_http(req: Any, client: Any, workflow: str):
     import azure.functions as func
 
@@ -351,7 +343,9 @@ async def start_workflow_http(req: Any, client: Any, workflow: str):
         return func.HttpResponse(json.dumps({"error": "BadRequest", "cause": "the body must be JSON"}),
                                  status_code=400, mimetype="application/json")
     correlation = req.headers.get("x-correlation-id") or str(uuid.uuid4())
-    instance_id = await client.start_new(workflow, None, _workflow_input(data, correlation))
+    from sls_neutral.runtime.dispatch import workflow_input
+
+    instance_id = await client.start_new(workflow, None, workflow_input(data, correlation))
     return func.HttpResponse(json.dumps({"execution_id": instance_id}), status_code=202,
                              mimetype="application/json")
 
@@ -366,7 +360,9 @@ async def start_workflow_timer(timer_request: Any, client: Any, workflow: str, d
                                cron: str | None = None, timezone: str | None = None) -> None:
     if not due_in_zone(cron, timezone, _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)):
         return
-    await client.start_new(workflow, None, _workflow_input(data if data is not None else {}, str(uuid.uuid4())))
+    from sls_neutral.runtime.dispatch import workflow_input
+
+    await client.start_new(workflow, None, workflow_input(data if data is not None else {}, str(uuid.uuid4())))
 
 
 # ---------------------------------------------------------------- the Backend

@@ -283,14 +283,6 @@ def handle_step(flask_request: Any) -> tuple[bytes, int, list]:
     return _json_reply(200, result)
 
 
-def workflow_input(data: Any, correlation: str) -> dict[str, Any]:
-    state = dict(data) if isinstance(data, dict) else {"input": data}
-    meta = dict(state.get("_slsn") or {})
-    meta.setdefault("correlation_id", correlation)
-    state["_slsn"] = meta
-    return state
-
-
 def start_workflow(flask_request: Any, cfg: dict[str, Any] | None = None) -> tuple[bytes, int, list]:
     """The starter behind a workflow's http trigger: create an execution, answer 202 {"execution_id"}."""
     cfg = config() if cfg is None else cfg
@@ -303,6 +295,8 @@ def start_workflow(flask_request: Any, cfg: dict[str, Any] | None = None) -> tup
     except ValueError:
         return _json_reply(400, {"error": "BadRequest", "cause": "the body must be JSON"})
     correlation = flask_request.headers.get("x-correlation-id") or str(uuid.uuid4())
+    from sls_neutral.runtime.dispatch import workflow_input
+
     execution = backend().workflow_start(cfg["starts"], workflow_input(data, correlation))
     return _json_reply(202, {"execution_id": execution})
 
