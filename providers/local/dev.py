@@ -41,6 +41,23 @@ def snapshot(root: Path, manifest: Path) -> tuple[float, dict[str, float]]:
     return manifest_mtime, files
 
 
+def forget_bytecode(before: tuple[float, dict[str, float]], after: tuple[float, dict[str, float]]) -> list[str]:
+    """Remove the cached bytecode of every handler file that changed between two snapshots.
+
+    Python trusts a ``.pyc`` whose recorded source mtime (whole seconds) and size match, so an edit of the
+    same size within the same second would be served stale by the restarted workers.
+    """
+    import importlib.util
+
+    changed = [path for path, mtime in after[1].items() if before[1].get(path) != mtime]
+    for path in changed:
+        try:
+            os.unlink(importlib.util.cache_from_source(path))
+        except (FileNotFoundError, NotImplementedError, ValueError):
+            pass
+    return changed
+
+
 def classify(before: tuple[float, dict[str, float]], after: tuple[float, dict[str, float]]) -> str | None:
     """``manifest``, ``code`` or None."""
     if before[0] != after[0]:
@@ -81,6 +98,8 @@ def run_dev(project: Any, host: str = "127.0.0.1", port: int = 8787, reload: boo
                     continue
                 now = snapshot(root, manifest)
                 change = classify(seen, now)
+                if change is not None:
+                    forget_bytecode(seen, now)
                 seen = now
                 if change == "code":
                     say("handler code changed: restarting workers")
