@@ -1,4 +1,4 @@
-"""In-memory IR builders for the lint tests (no manifest, no files)."""
+"""In-memory IR builders for the unit tests of lint and cost (no manifest, no files)."""
 
 from __future__ import annotations
 
