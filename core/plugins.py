@@ -14,12 +14,12 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any, Iterable, Mapping
 
 import pluggy
 
 from sls_neutral.core import hookspecs
+from sls_neutral.core import entrypoints
 from sls_neutral.core.errors import Diagnostic, PluginError, ProviderNotInstalledError, did_you_mean
 
 GROUP = "sls_neutral"
@@ -73,7 +73,7 @@ class PluginManager:
     def _load_entry_points(self, entry_points: Iterable[Any] | None, autoload: bool) -> None:
         disabled = _env_list("SLSN_DISABLED_PLUGINS")
         explicit = _env_list("SLSN_PLUGINS")
-        eps = list(entry_points) if entry_points is not None else list(metadata.entry_points(group=GROUP))
+        eps = list(entry_points) if entry_points is not None else entrypoints.entry_points(GROUP)
         seen: set[str] = set()
         for ep in sorted(eps, key=lambda e: e.name):
             if ep.name in seen or ep.name in disabled:
