@@ -28,7 +28,7 @@ def register(app) -> None:
         proj = project(config, stage, param)
         names = providers_for(proj, provider)
         targets = {name: (out / name if provider == "all" else out) if out else None for name in names}
-        results = proj.package_many(names, targets, check=check)
+        results = proj.package_many(names, targets, check=check, parallel=True)
         print_warnings(proj)
         lines = []
         drift = []
