@@ -31,8 +31,8 @@ def emit_stack(app: ir.App, settings: dict[str, Any], artifacts: ArtifactSet) ->
     layout = stacks.layout(app, sam, keys, settings["region"])
     for path, data in layout.sam_files.items():
         artifacts.add(path, dump(data))
-    for path, data in layout.cfn_files.items():
-        artifacts.add_json(path, data)
+    for path in layout.cfn_files:
+        artifacts.add(path, layout.cfn_json(path))
     artifacts.add_json(DEPLOY_INDEX, {
         "stack_name": settings.get("stack_name") or Names(app.service, app.stage).stack(),
         "region": settings["region"],

@@ -39,12 +39,31 @@ SAM_TEMPLATE = "template.yaml"
 
 @dataclass
 class Layout:
+    """The SAM templates and their CloudFormation translations, by output path (do not edit them afterwards).
+
+    ``rendered`` keeps the canonical JSON of CloudFormation templates serialized while laying out (a child's
+    bytes name its S3 key, the bytes bound the body size), so :meth:`cfn_json` never serializes one twice.
+    """
+
     sam_files: dict[str, Any] = field(default_factory=dict)
     cfn_files: dict[str, Any] = field(default_factory=dict)
+    rendered: dict[str, bytes] = field(default_factory=dict)
+
+    def cfn_json(self, path: str) -> bytes:
+        """``canonical_json(cfn_files[path])``, serialized once."""
+        data = self.rendered.get(path)
+        if data is None:
+            data = self.rendered[path] = canonical_json(self.cfn_files[path])
+        return data
 
 
-def violations(cfn: dict[str, Any]) -> list[str]:
-    """Which CloudFormation limits a translated template breaks (empty when it fits)."""
+def violations(cfn: dict[str, Any], body: bytes | None = None) -> list[str]:
+    """Which CloudFormation limits a translated template breaks (empty when it fits).
+
+    ``body``: the template's canonical (indented) JSON when it is already serialized. The compact body that
+    is measured is never longer (the same text without the indentation), so a ``body`` within the limit
+    proves the size fits without serializing the template again.
+    """
     out = []
     if len(cfn.get("Resources", {})) > MAX_RESOURCES:
         out.append(f"{len(cfn['Resources'])} resources (limit {MAX_RESOURCES})")
@@ -52,18 +71,42 @@ def violations(cfn: dict[str, Any]) -> list[str]:
         out.append(f"{len(cfn['Outputs'])} outputs (limit {MAX_OUTPUTS})")
     if len(cfn.get("Parameters", {})) > MAX_PARAMETERS:
         out.append(f"{len(cfn['Parameters'])} parameters (limit {MAX_PARAMETERS})")
-    size = len(canonical_json(cfn, indent=None))
-    if size > MAX_BODY_BYTES:
-        out.append(f"{size} bytes of template body (limit {MAX_BODY_BYTES})")
+    if body is None or len(body) > MAX_BODY_BYTES:
+        size = len(canonical_json(cfn, indent=None))
+        if size > MAX_BODY_BYTES:
+            out.append(f"{size} bytes of template body (limit {MAX_BODY_BYTES})")
     return out
 
 
 def layout(app: ir.App, sam: dict[str, Any], keys: dict[str, str], region: str, *, force_split: bool = False
            ) -> Layout:
-    cfn = translate(with_s3_code(sam, keys), region)
-    if not force_split and not violations(cfn):
-        return Layout({SAM_TEMPLATE: sam}, {CFN_TEMPLATE: cfn})
+    if not force_split and not _too_many_resources(sam):
+        cfn = _translate(sam, keys, region)
+        body = canonical_json(cfn)
+        if not violations(cfn, body):
+            return Layout({SAM_TEMPLATE: sam}, {CFN_TEMPLATE: cfn}, {CFN_TEMPLATE: body})
     return _split(app, sam, keys, region)
+
+
+def _translate(sam: dict[str, Any], keys: dict[str, str], region: str) -> dict[str, Any]:
+    """One stack's CloudFormation, key order left as translated: canonical_json sorts when it writes."""
+    return translate(with_s3_code(sam, keys), region, sorted_copy=False)
+
+
+def _too_many_resources(sam: dict[str, Any]) -> bool:
+    """Whether the translation is sure to exceed MAX_RESOURCES, known without translating.
+
+    Translation keeps every resource's logical id and each function event adds at least one resource (a
+    permission, a mapping, a subscription, a schedule), so a large service is split without first
+    translating the whole template only to throw it away.
+    """
+    resources = sam.get("Resources", {})
+    count = len(resources)
+    for resource in resources.values():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            events = resource.get("Properties", {}).get("Events")
+            count += len(events) if isinstance(events, dict) else 0
+    return count > MAX_RESOURCES
 
 
 # ------------------------------------------------------------ splitting
@@ -78,18 +121,25 @@ def _estimate(resource: dict[str, Any]) -> int:
     return count
 
 
+_SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)\}")
+
+
 def _refs(value: Any, out: set[str]) -> None:
+    """Logical ids ``value`` refers to (Ref, Fn::GetAtt, Fn::Sub); only containers are descended into."""
     if isinstance(value, dict):
         if "Ref" in value and isinstance(value["Ref"], str):
             out.add(value["Ref"])
         if "Fn::GetAtt" in value:
             out.add(value["Fn::GetAtt"][0])
         if "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
-            out.update(re.findall(r"\$\{([A-Za-z0-9]+)\}", value["Fn::Sub"]))
-        for item in value.values():
-            _refs(item, out)
+            out.update(_SUB_NAME.findall(value["Fn::Sub"]))
+        items = value.values()
     elif isinstance(value, list):
-        for item in value:
+        items = value
+    else:
+        return
+    for item in items:
+        if isinstance(item, (dict, list)):
             _refs(item, out)
 
 
@@ -137,24 +187,26 @@ def _split(app: ir.App, sam: dict[str, Any], keys: dict[str, str], region: str) 
                     child_resources[rid] = parent["Resources"].pop(rid)
         child, param_values = _child_template(app, name, child_resources, sam["Resources"])
         out.sam_files[f"stacks/{name}.yaml"] = child
-        child_cfn = translate(with_s3_code(child, keys), region)
-        problems = violations(child_cfn)
+        child_cfn = _translate(child, keys, region)
+        body = canonical_json(child_cfn)  # written as is, and its hash names the child's S3 key
+        problems = violations(child_cfn, body)
         if problems:
             raise SlsnError(f"nested stack '{name}' still exceeds CloudFormation limits: {', '.join(problems)}",
                             hint="split the service into smaller services")
         path = f"stacks/{name}.cfn.json"
         out.cfn_files[path] = child_cfn
+        out.rendered[path] = body
         children_cfn[stack_id] = (path, child_cfn, param_values)
         parent["Resources"][stack_id] = {"Type": "AWS::Serverless::Application", "Properties": {
             "Location": f"stacks/{name}.yaml",
             "Parameters": {k: v for k, v in param_values.items() if k != DEPLOYMENT_BUCKET_PARAM}}}
     parent["Resources"] = dict(sorted(parent["Resources"].items()))
     apps = {k: parent["Resources"].pop(k) for k in children_cfn}
-    parent_cfn = translate(with_s3_code(parent, keys), region)
+    parent_cfn = _translate(parent, keys, region)
     parent["Resources"].update(apps)
     parent["Resources"] = dict(sorted(parent["Resources"].items()))
     for stack_id, (path, child_cfn, param_values) in children_cfn.items():
-        key = code_key(app.service, app.stage, sha256(canonical_json(child_cfn)), "json")
+        key = code_key(app.service, app.stage, sha256(out.rendered[path]), "json")
         parent_cfn["Resources"][stack_id] = {"Type": "AWS::CloudFormation::Stack", "Properties": {
             "Parameters": {**param_values, DEPLOYMENT_BUCKET_PARAM: {"Ref": DEPLOYMENT_BUCKET_PARAM}},
             "TemplateURL": {"Fn::Sub": "https://${" + DEPLOYMENT_BUCKET_PARAM + "}.s3.${AWS::Region}."
@@ -164,12 +216,12 @@ def _split(app: ir.App, sam: dict[str, Any], keys: dict[str, str], region: str) 
         keep = {k: v for k, v in parent_cfn["Outputs"].items() if not k.endswith("QueueUrl")}
         parent_cfn["Outputs"] = keep
         parent["Outputs"] = {k: v for k, v in parent.get("Outputs", {}).items() if k in keep}
-    problems = violations(parent_cfn)
+    out.sam_files[SAM_TEMPLATE] = parent
+    out.cfn_files[CFN_TEMPLATE] = parent_cfn
+    problems = violations(parent_cfn, out.cfn_json(CFN_TEMPLATE))
     if problems:
         raise SlsnError(f"the parent stack exceeds CloudFormation limits even with functions in nested stacks: "
                         f"{', '.join(problems)}", hint="split the service into smaller services")
-    out.sam_files[SAM_TEMPLATE] = parent
-    out.cfn_files[CFN_TEMPLATE] = parent_cfn
     return out
 
 
