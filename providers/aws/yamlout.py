@@ -35,41 +35,48 @@ def scalar(value: Any) -> str:
 
 def dump(data: Any) -> str:
     lines: list[str] = []
-    _emit(data, 0, lines)
+    text: dict[str, str] = {}  # string -> its scalar: templates repeat the same keys and values thousands of times
+    if isinstance(data, (dict, list)):
+        _emit(data, "", "", lines, text)
+    else:
+        lines.append(_inline(data, text))
     return "\n".join(lines) + "\n"
 
 
-def _key(key: Any) -> str:
-    return scalar(str(key))
+def _emit(value: dict | list, pad: str, lead: str, lines: list[str], text: dict[str, str]) -> None:
+    """The lines of a container whose entries are indented by ``pad``.
 
-
-def _emit(value: Any, indent: int, lines: list[str]) -> None:
-    pad = " " * indent
+    ``lead`` starts the first line instead of ``pad``: a container that is a list item begins on the
+    item's ``- `` line, so its first line is written there directly rather than built and re-cut.
+    """
+    inner = pad + "  "
     if isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(item, dict) and item:
-                lines.append(f"{pad}{_key(key)}:")
-                _emit(item, indent + 2, lines)
-            elif isinstance(item, list) and item:
-                lines.append(f"{pad}{_key(key)}:")
-                _emit(item, indent + 2, lines)
+            key = str(key)
+            name = text.get(key)
+            if name is None:
+                name = text[key] = scalar(key)
+            if isinstance(item, (dict, list)) and item:
+                lines.append(f"{lead}{name}:")
+                _emit(item, inner, inner, lines, text)
             else:
-                lines.append(f"{pad}{_key(key)}: {_inline(item)}")
-    elif isinstance(value, list):
+                lines.append(f"{lead}{name}: {_inline(item, text)}")
+            lead = pad
+    else:
         for item in value:
             if isinstance(item, (dict, list)) and item:
-                sub: list[str] = []
-                _emit(item, indent + 2, sub)
-                first = sub[0]
-                lines.append(f"{pad}- {first[indent + 2:]}")
-                lines.extend(sub[1:])
+                _emit(item, inner, lead + "- ", lines, text)
             else:
-                lines.append(f"{pad}- {_inline(item)}")
-    else:
-        lines.append(f"{pad}{_inline(value)}")
+                lines.append(f"{lead}- {_inline(item, text)}")
+            lead = pad
 
 
-def _inline(value: Any) -> str:
+def _inline(value: Any, text: dict[str, str]) -> str:
+    if type(value) is str:
+        out = text.get(value)
+        if out is None:
+            out = text[value] = scalar(value)
+        return out
     if isinstance(value, dict):
         return "{}"
     if isinstance(value, list):
