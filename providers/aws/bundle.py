@@ -98,6 +98,16 @@ def _pip_install(lines: list[str], target: Path, platform: str, python: str) -> 
 
 
 # ------------------------------------------------------------ zips
+def zip_identity(fn: ir.Function, architecture: str) -> tuple:
+    """Everything :func:`function_files` reads besides the service folder (keep the two in step).
+
+    Functions that agree on it ship byte-identical zips (every function of one handler module, without
+    dependencies or with the same ones), so the emitter builds each distinct zip once.
+    """
+    deps = (fn.requirements, fn.runtime, architecture) if fn.requirements else None
+    return fn.handler_file, deps
+
+
 def function_files(app: ir.App, fn: ir.Function, architecture: str) -> dict[str, bytes | tuple[bytes, int]]:
     root = Path(app.root)
     files: dict[str, bytes | tuple[bytes, int]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sls_neutral.core import ir
-from sls_neutral.core.artifacts import ArtifactSet
+from sls_neutral.core.artifacts import ArtifactSet, deterministic_zip
 from sls_neutral.providers.aws import bundle, stacks
 from sls_neutral.providers.aws.names import Names
 from sls_neutral.providers.aws.sam import STARTER_CODE, build_sam_template, function_code_path
@@ -20,9 +20,14 @@ DEPLOY_INDEX = "deploy.json"
 def emit_stack(app: ir.App, settings: dict[str, Any], artifacts: ArtifactSet) -> None:
     sam = build_sam_template(app, settings)
     keys: dict[str, str] = {}
+    zips: dict[tuple, bytes] = {}  # bundle.zip_identity -> zip: one per handler module, not per function
     for fn in app.functions.values():
         path = function_code_path(fn.name)
-        artifact = artifacts.add_zip(path, bundle.function_files(app, fn, settings["architecture"]))
+        identity = bundle.zip_identity(fn, settings["architecture"])
+        data = zips.get(identity)
+        if data is None:
+            data = zips[identity] = deterministic_zip(bundle.function_files(app, fn, settings["architecture"]))
+        artifact = artifacts.add(path, data)
         keys[path] = code_key(app.service, app.stage, artifact.sha256)
     if any(r["Properties"].get("CodeUri") == STARTER_CODE for r in sam["Resources"].values()
            if r["Type"] == "AWS::Serverless::Function"):
