@@ -243,22 +243,28 @@ def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resou
             values[pname] = {"Fn::GetAtt": [rid, attr]} if attr else {"Ref": rid}
         return pname
 
+    def sub_name(match: re.Match) -> str:
+        rid = match.group(1)
+        if rid in all_resources and rid not in resources:
+            return "${" + param_for(rid, None) + "}"
+        return match.group(0)
+
     def rewrite(value: Any) -> Any:
+        """A copy of ``value`` whose references to parent resources name parameters (leaves are shared)."""
         if isinstance(value, dict):
-            if set(value) == {"Ref"} and value["Ref"] in all_resources and value["Ref"] not in resources:
-                return {"Ref": param_for(value["Ref"], None)}
-            if set(value) == {"Fn::GetAtt"} and value["Fn::GetAtt"][0] not in resources:
-                return {"Ref": param_for(value["Fn::GetAtt"][0], value["Fn::GetAtt"][1])}
-            if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
-                def repl(match: re.Match) -> str:
-                    rid = match.group(1)
-                    if rid in all_resources and rid not in resources:
-                        return "${" + param_for(rid, None) + "}"
-                    return match.group(0)
-                return {"Fn::Sub": re.sub(r"\$\{([A-Za-z0-9]+)\}", repl, value["Fn::Sub"])}
-            return {k: rewrite(v) for k, v in value.items()}
+            if len(value) == 1:
+                ((key, arg),) = value.items()
+                if key == "Ref":
+                    if arg in all_resources and arg not in resources:
+                        return {"Ref": param_for(arg, None)}
+                elif key == "Fn::GetAtt":
+                    if arg[0] not in resources:
+                        return {"Ref": param_for(arg[0], arg[1])}
+                elif key == "Fn::Sub" and isinstance(arg, str):
+                    return {"Fn::Sub": _SUB_NAME.sub(sub_name, arg)}
+            return {k: rewrite(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
         if isinstance(value, list):
-            return [rewrite(v) for v in value]
+            return [rewrite(v) if isinstance(v, (dict, list)) else v for v in value]
         return value
 
     for rid, resource in list(body.items()):
