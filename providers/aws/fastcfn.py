@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 TRANSFORM = "AWS::Serverless-2016-10-31"
 _TOP_LEVEL = {"AWSTemplateFormatVersion", "Transform", "Description", "Parameters", "Resources", "Outputs"}

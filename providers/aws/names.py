@@ -13,20 +13,29 @@ function that starts its own workflow).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from sls_neutral.core import naming
 
 BUCKET_PREFIX = naming.NameRules(34, r"a-z0-9-", lowercase=True, must_start_with_letter=True)
 
 
+_NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+
+
 def camel(name: str) -> str:
-    parts = re.split(r"[^A-Za-z0-9]+", name)
+    parts = _NON_ALNUM.split(name)
     text = "".join(p[:1].upper() + p[1:] for p in parts if p)
     return text if text[:1].isalpha() else "X" + text
 
 
+@lru_cache(maxsize=65536)
 def logical_id(name: str, kind: str) -> str:
-    """``ChargeCard`` + ``Function``; CloudFormation allows alphanumerics only, at most 255."""
+    """``ChargeCard`` + ``Function``; CloudFormation allows alphanumerics only, at most 255.
+
+    Memoized like naming.resource_name: the template builder and the nested-stack layout ask for the same
+    ids many times per function.
+    """
     base = camel(name)
     if len(base) + len(kind) > 200:
         base = base[:180] + naming.stable_hash(name, 8).upper()
