@@ -1,10 +1,13 @@
-"""Package the GCP artifacts: one source folder and zip per function, Workflows YAML, deployment.json.
+"""Package the GCP artifacts: one zip per function (and per workflow starter), Workflows YAML, deployment.json.
 
-Each function folder is what ``gcloud functions deploy --source`` (or generateUploadUrl) takes:
+Each zip is what generateUploadUrl receives (and, unzipped, what ``gcloud functions deploy --source`` takes):
 ``main.py`` with the functions-framework entry points (rendered from templates/main.py.j2),
 ``requirements.txt``, the service's files (the handler's Python import closure and every non-Python file,
 as on AWS: a function's source does not grow with the number of modules, and editing one module changes
-only the functions that import it) and the neutral runtime with only the GCP adapter.
+only the functions that import it) and the neutral runtime with only the GCP adapter. With
+``providers.gcp.source_folders: true`` each zip is also written unzipped beside it (``functions/<name>/``,
+``starters/<workflow>/``), to read or to deploy with gcloud; by default only the zips are written, since
+at a thousand functions the folders were most of the files and half of the build time.
 """
 
 from __future__ import annotations
@@ -165,23 +168,28 @@ def source_digest(files: Mapping[str, bytes]) -> str:
     return digest.hexdigest()
 
 
+def _add_source(artifacts, path: str, files: Mapping[str, bytes], folder: bool) -> None:
+    """``path``.zip, and with ``source_folders`` the same files unzipped under ``path``/."""
+    if folder:
+        for name, data in files.items():
+            artifacts.add(f"{path}/{name}", data)
+    artifacts.add_zip(f"{path}.zip", files)
+
+
 def emit(app: ir.App, settings: Mapping[str, Any], artifacts) -> dict[str, Any]:
     names = Names.from_settings(app.service, app.stage, settings)
     units = units_of(app, settings)
+    folders = bool(settings.get("source_folders", False))
     digests: dict[str, str] = {}
     for fname, fn in sorted(app.functions.items()):
         files = function_files(app, fn, units[fname], names)
         digests[f"functions/{fname}.zip"] = source_digest(files)
-        for path, data in files.items():
-            artifacts.add(f"functions/{fname}/{path}", data)
-        artifacts.add_zip(f"functions/{fname}.zip", files)
+        _add_source(artifacts, f"functions/{fname}", files, folders)
     for wname, wf in sorted(app.workflows.items()):
         if any(isinstance(t, ir.HttpTrigger) for t in wf.triggers):
             files = starter_files(app, wf)
             digests[f"starters/{wname}.zip"] = source_digest(files)
-            for path, data in files.items():
-                artifacts.add(f"starters/{wname}/{path}", data)
-            artifacts.add_zip(f"starters/{wname}.zip", files)
+            _add_source(artifacts, f"starters/{wname}", files, folders)
     yaml_by_workflow = compile_workflows(app, settings)
     for wname, text in yaml_by_workflow.items():
         artifacts.add(f"workflows/{wname}.yaml", text)

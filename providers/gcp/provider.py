@@ -2,8 +2,9 @@
 
     IR (sls_neutral.core.ir)
       -> model.build_deployment   functions (2nd gen units), Pub/Sub, Scheduler, buckets, Workflows, IAM
-      -> emit                     functions/<name>/ + .zip (main.py from templates/main.py.j2),
-                                  workflows/<name>.yaml, deployment.json
+      -> emit                     functions/<name>.zip (main.py from templates/main.py.j2), starters/<wf>.zip,
+                                  workflows/<name>.yaml, deployment.json (the zips unzipped beside them
+                                  only with the source_folders setting)
       -> deploy.planner           a data-only plan from get/list calls
       -> deploy.executor          the google-cloud clients: upload, create/update with field masks, delete
 

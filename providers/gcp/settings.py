@@ -32,3 +32,7 @@ class GcpSettings(BaseModel):
         True, description="HTTP-triggered functions are invokable by allUsers (an API); false keeps IAM auth.")
     ingress: str = Field("ALLOW_ALL", pattern=r"^(ALLOW_ALL|ALLOW_INTERNAL_ONLY|ALLOW_INTERNAL_AND_GCLB)$",
                          description="Ingress setting of HTTP-triggered functions.")
+    source_folders: bool = Field(
+        False, description="Also write each function's (and workflow starter's) zip unzipped, as "
+                           "functions/<name>/ (starters/<workflow>/): for reading, or gcloud functions deploy "
+                           "--source. Only the zips are deployed.")

@@ -44,6 +44,23 @@ def build(service_dir: Path, out_dir: Path, *, without_workflow_yaml: bool = Fal
     return app, json.loads((out_dir / "deployment.json").read_text())
 
 
+def unzipped(out: Path, source: str) -> Path:
+    """The folder of one function or starter zip (``functions/<name>.zip``, ``starters/<workflow>.zip``).
+
+    ``package`` writes only the zips unless ``providers.gcp.source_folders`` is set; the zip, unzipped, is what
+    Cloud Functions builds, so the tests serve exactly that. Extracted afresh on each call (a test may rebuild
+    ``out``), beside ``out`` rather than inside it.
+    """
+    import shutil
+
+    from sls_neutral.core.artifacts import safe_extract
+
+    target = out.with_name(out.name + ".sources") / source.removesuffix(".zip")
+    shutil.rmtree(target, ignore_errors=True)
+    safe_extract((out / source).read_bytes(), target)
+    return target
+
+
 def function_env(deployment: dict[str, Any], unit: str) -> dict[str, str]:
     return dict(deployment["functions"][unit]["service"]["environment_variables"])
 

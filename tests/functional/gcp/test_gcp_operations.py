@@ -21,6 +21,7 @@ from gcp_helpers import (
     forget_service_modules,
     install_backend,
     set_env,
+    unzipped,
 )
 from sls_neutral.core.provider import DeployContext
 
@@ -130,8 +131,8 @@ def replay(root: Path, request: dict, monkeypatch):
     spec = deployment["functions"][request["function"]]
     forget_service_modules()
     set_env(monkeypatch, dict(spec["service"]["environment_variables"]))
-    app = functions_framework.create_app(spec["build"]["entry_point"], str(out / "functions" / spec["function"] /
-                                                                          "main.py"))
+    app = functions_framework.create_app(spec["build"]["entry_point"],
+                                         str(unzipped(out, spec["build"]["source"]) / "main.py"))
     headers = {k: v for k, v in request["headers"].items() if k not in ("host", "content-length")}
     return app.test_client().open(request["path"], method=request["method"], headers=headers, data=request["body"])
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import zipfile
 
 import pytest
@@ -30,11 +31,53 @@ def reference_out(tmp_path_factory):
     return out
 
 
+def member(zip_path, name: str) -> bytes:
+    with zipfile.ZipFile(zip_path) as zf:
+        return zf.read(name)
+
+
 def test_reference_goldens(reference_out, golden):
     golden(GOLDEN / "reference" / "deployment.json", stable((reference_out / "deployment.json").read_bytes()))
-    golden(GOLDEN / "reference" / "on-upload.main.py", (reference_out / "functions/on-upload/main.py").read_bytes())
+    golden(GOLDEN / "reference" / "on-upload.main.py", member(reference_out / "functions/on-upload.zip", "main.py"))
     golden(GOLDEN / "reference" / "api.requirements.txt",
-           (reference_out / "functions/api/requirements.txt").read_bytes())
+           member(reference_out / "functions/api.zip", "requirements.txt"))
+
+
+def test_only_zips_by_default(reference_out):
+    """The zips are what is deployed; the unzipped folders are opt-in (``source_folders``)."""
+    index = json.loads((reference_out / "artifacts.json").read_text())
+    sources = [p for p in index["files"] if p.startswith(("functions/", "starters/"))]
+    assert sources and all(p.count("/") == 1 and p.endswith(".zip") for p in sources), sources
+    assert any(p.startswith("starters/") for p in sources)
+    assert not [p for kind in ("functions", "starters") for p in (reference_out / kind).iterdir() if p.is_dir()]
+
+
+def test_source_folders_are_the_zips_unzipped(tmp_path, reference_out):
+    """With ``source_folders: true`` each zip also lands unzipped beside it, file for file; nothing else changes."""
+    service = tmp_path / "reference"
+    shutil.copytree(EXAMPLES / "reference", service, ignore=shutil.ignore_patterns(".sls-neutral", "__pycache__"))
+    manifest = service / "sls-neutral.yaml"
+    text = manifest.read_text()
+    block = "gcp:   {project: my-project, region: us-central1}"
+    assert text.count(block) == 1
+    manifest.write_text(text.replace(block, block[:-1] + ", source_folders: true}"))
+    out = tmp_path / "out"
+    build(service, out, without_workflow_yaml=not workflows_compiler_present())
+    index = json.loads((out / "artifacts.json").read_text())
+    deployment = json.loads((out / "deployment.json").read_text())
+    zips = sorted({spec["build"]["source"] for spec in deployment["functions"].values()})
+    assert any(z.startswith("starters/") for z in zips)
+    for zip_name in zips:
+        folder = zip_name.removesuffix(".zip")
+        with zipfile.ZipFile(out / zip_name) as zf:
+            in_zip = {name: zf.read(name) for name in zf.namelist()}
+        on_disk = {p.relative_to(out / folder).as_posix(): p.read_bytes()
+                   for p in (out / folder).rglob("*") if p.is_file()}
+        assert on_disk == in_zip, zip_name
+        assert {p.removeprefix(folder + "/") for p in index["files"] if p.startswith(folder + "/")} == set(in_zip)
+    # the zips and everything else are the same bytes as without the folders
+    for path, entry in json.loads((reference_out / "artifacts.json").read_text())["files"].items():
+        assert index["files"][path] == entry, path
 
 
 def test_function_zip_is_self_contained_and_deterministic(reference_out, tmp_path):

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from gcp_helpers import (EXAMPLES, RecordingBackend, build, forget_service_modules, function_env,
-                         install_backend, set_env, workflows_compiler_present)
+                         install_backend, set_env, unzipped, workflows_compiler_present)
 
 functions_framework = pytest.importorskip("functions_framework")
 from cloudevents.conversion import to_binary, to_structured  # noqa: E402
@@ -50,12 +50,12 @@ def unit(deployment, function, kind=None):
     raise AssertionError(f"no unit for {function}")
 
 
-def client_for(out: Path, deployment, function, monkeypatch, kind=None, folder="functions"):
-    name, spec = unit(deployment, function, kind) if folder == "functions" else (
-        next((n, s) for n, s in deployment["functions"].items() if s.get("workflow") == function))
+def client_for(out: Path, deployment, function, monkeypatch, kind=None, starter=False):
+    name, spec = (next((n, s) for n, s in deployment["functions"].items() if s.get("workflow") == function)
+                  if starter else unit(deployment, function, kind))
     forget_service_modules()
     set_env(monkeypatch, function_env(deployment, name))
-    source = out / folder / function / "main.py"
+    source = unzipped(out, spec["build"]["source"]) / "main.py"
     app = functions_framework.create_app(spec["build"]["entry_point"], str(source))
     return app.test_client()
 
@@ -101,7 +101,7 @@ def test_workflow_steps_json_in_json_out_and_error_bodies(reference, backend, mo
 
 def test_workflow_starter_answers_202_with_an_execution(reference, backend, monkeypatch):
     out, deployment = reference
-    client = client_for(out, deployment, "process-order", monkeypatch, folder="starters")
+    client = client_for(out, deployment, "process-order", monkeypatch, starter=True)
     reply = client.post("/orders", json={"order": {"id": "o9", "amount": 5}}, headers={"x-correlation-id": "c-9"})
     assert reply.status_code == 202 and reply.get_json()["execution_id"].endswith("/executions/e1")
     workflow, state = backend.started[0]
@@ -293,11 +293,10 @@ def test_every_function_of_every_example_answers_http_and_cloudevents(example, t
     delivered = set()
     try:
         for unit, spec in sorted(deployment["functions"].items()):
-            folder = "functions" if spec.get("function") else "starters"
             owner = spec.get("function") or spec["workflow"]
             forget_service_modules()
             set_env(monkeypatch, spec["service"]["environment_variables"])
-            source = tmp_path / folder / owner / "main.py"
+            source = unzipped(tmp_path, spec["build"]["source"]) / "main.py"
             client = functions_framework.create_app(spec["build"]["entry_point"], str(source)).test_client()
             kind = spec["kind"]
             if kind == "starter":
@@ -408,7 +407,7 @@ def test_one_real_functions_framework_server_answers_http(reference, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLSN_")}
     env.update(spec["service"]["environment_variables"])
     script = Path(sys.executable).with_name("functions-framework")
-    folder = out / "functions" / "api"
+    folder = unzipped(out, spec["build"]["source"])
     env["PYTHONPATH"] = str(folder)  # the artifact's own runtime, not the installed framework
     where = subprocess.run([sys.executable, "-c", "import sls_neutral.runtime.adapters.gcp as m; print(m.__file__)"],
                            env=env, cwd=folder, capture_output=True, text=True, check=True).stdout.strip()
@@ -439,7 +438,7 @@ def test_one_real_functions_framework_server_answers_cloudevents(reference):
     _, spec = unit(deployment, "audit")
     topic = spec["event_trigger"]["pubsub_topic"]
     port = _free_port()
-    folder = out / "functions" / "audit"
+    folder = unzipped(out, spec["build"]["source"])
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLSN_")}
     env.update(spec["service"]["environment_variables"], PYTHONPATH=str(folder))
     script = Path(sys.executable).with_name("functions-framework")
