@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import lru_cache
 from typing import Any, Mapping
 
 from sls_neutral.core import ir
+from sls_neutral.core.artifacts import sha256
 from sls_neutral.core.errors import SlsnError
 from sls_neutral.core.sources import function_sources, namespace_init, runtime_files
 from sls_neutral.providers.gcp.model import Unit, build_deployment, units_of
@@ -37,6 +39,13 @@ SOURCE_LABEL = "slsn-source"  # the deployed code's digest: the planner compares
 SOURCE_LABEL_LENGTH = 20
 
 
+TEMPLATE = "main.py.j2"
+_FIELDS = ("what", "handler", "config", "http_doc")
+_MARK = "\x00slsn-field\x00"
+# The only Jinja the template uses: plain fields and ``{% if "<entry>" in entries %} ... {% endif %}`` blocks.
+_TAG = re.compile(r'\{\{ *(\w+) *\}\}|\{% *if "(\w+)" in entries *%\}|\{% *endif *%\}|(\{[{%#])')
+
+
 @lru_cache(maxsize=1)
 def _environment():
     import jinja2
@@ -45,12 +54,71 @@ def _environment():
                               keep_trailing_newline=True, autoescape=False, undefined=jinja2.StrictUndefined)
 
 
+@lru_cache(maxsize=1)
+def _template_source() -> str:
+    from importlib.resources import files
+
+    return files("sls_neutral.providers.gcp").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
+
+
+def _render_plain(source: str, values: Mapping[str, str], entries: tuple[str, ...]) -> str | None:
+    """What Jinja renders for ``source``, or None when it uses more than fields and ``if ... in entries``.
+
+    Jinja (default whitespace handling, ``keep_trailing_newline``) keeps the text around tags verbatim, so
+    this is a cut-and-join; it saves importing jinja2 and compiling the template on a GCP-only build.
+    """
+    if "\r" in source:
+        return None
+    out: list[str] = []
+    shown = [True]
+    position = 0
+    for match in _TAG.finditer(source):
+        if shown[-1]:
+            out.append(source[position:match.start()])
+        position = match.end()
+        field, entry, other = match.groups()
+        if other is not None or (field is not None and field not in values):
+            return None
+        if field is not None:
+            if shown[-1]:
+                out.append(values[field])
+        elif entry is not None:
+            shown.append(shown[-1] and entry in entries)
+        elif len(shown) == 1:
+            return None  # an endif without its if
+        else:
+            shown.pop()
+    if len(shown) != 1:
+        return None
+    out.append(source[position:])
+    return "".join(out)
+
+
+@lru_cache(maxsize=16)
+def _skeleton(entries: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The template rendered once per set of entry points, cut at its fields: (literal pieces, field order).
+
+    ``{{ x }}`` inserts ``str(x)`` unchanged (no autoescape, no filters), so joining the pieces with the values
+    is the template's output for those values; only the ``{% if %}`` blocks depend on ``entries``.
+    """
+    marks = {name: f"{_MARK}{i}{_MARK}" for i, name in enumerate(_FIELDS)}
+    text = _render_plain(_template_source(), marks, entries)
+    if text is None:
+        text = _environment().get_template(TEMPLATE).render(entries=list(entries), **marks)
+    parts = text.split(_MARK)
+    return tuple(parts[0::2]), tuple(int(i) for i in parts[1::2])
+
+
 def render_main(*, what: str, handler: str, entries: list[str], config: Mapping[str, Any], http_doc: str) -> str:
     """``main.py``: the adapter's configuration is a Python literal of canonical JSON (byte-stable)."""
     literal = repr(json.dumps(config, sort_keys=True, separators=(",", ":")))
-    text = _environment().get_template("main.py.j2").render(
-        what=what, handler=handler, entries=entries, config=f"__import__('json').loads({literal})",
-        http_doc=http_doc)
+    values = (what, handler, f"__import__('json').loads({literal})", http_doc)
+    pieces, order = _skeleton(tuple(entries))
+    out = [pieces[0]]
+    for field, piece in zip(order, pieces[1:]):
+        out.append(values[field])
+        out.append(piece)
+    text = "".join(out)
     while "\n\n\n\n" in text:
         text = text.replace("\n\n\n\n", "\n\n\n")
     return text.rstrip("\n") + "\n"
@@ -103,11 +171,16 @@ def requirements(app: ir.App, fn: ir.Function | None, kinds: set[str]) -> str:
     return "\n".join(seen) + "\n"
 
 
-def step_url(app: ir.App, settings: Mapping[str, Any], function: str) -> str:
-    """The URL a workflow calls for a step: the function URL (plus the step path when it also serves HTTP)."""
-    names = Names.from_settings(app.service, app.stage, settings)
-    units = units_of(app, settings).get(function) or []
-    unit = next((u for u in units if u.kind in ("http", "step")), None)
+def step_url(app: ir.App, settings: Mapping[str, Any], function: str, *,
+             units: Mapping[str, list[Unit]] | None = None, names: Names | None = None) -> str:
+    """The URL a workflow calls for a step: the function URL (plus the step path when it also serves HTTP).
+
+    Pass ``units`` (``units_of``) and ``names`` when asking for many steps: computing them is linear in the
+    number of functions.
+    """
+    names = names or Names.from_settings(app.service, app.stage, settings)
+    found = (units if units is not None else units_of(app, settings)).get(function) or []
+    unit = next((u for u in found if u.kind in ("http", "step")), None)
     if unit is None:
         raise SlsnError(f"function '{function}' is called by a workflow but has no HTTPS unit on GCP",
                         hint="a workflow step must not be triggered only by events")
@@ -115,7 +188,8 @@ def step_url(app: ir.App, settings: Mapping[str, Any], function: str) -> str:
     return url if unit.kind == "step" else url + STEP_PATH
 
 
-def compile_workflows(app: ir.App, settings: Mapping[str, Any]) -> dict[str, str]:
+def compile_workflows(app: ir.App, settings: Mapping[str, Any],
+                      units: Mapping[str, list[Unit]] | None = None) -> dict[str, str]:
     """Workflow name -> Cloud Workflows YAML, from the workflows compiler."""
     if not app.workflows:
         return {}
@@ -124,13 +198,30 @@ def compile_workflows(app: ir.App, settings: Mapping[str, Any]) -> dict[str, str
     except ImportError as exc:
         raise SlsnError(f"the Cloud Workflows compiler is not available ({exc})",
                         hint="install a complete sls-neutral (sls_neutral.core.workflows.gcp)") from None
+    names = Names.from_settings(app.service, app.stage, settings)
+    units = units if units is not None else units_of(app, settings)
+    urls: dict[str, str] = {}
+
+    def url(fname: str) -> str:
+        if fname not in urls:
+            urls[fname] = step_url(app, settings, fname, units=units, names=names)
+        return urls[fname]
+
     out = {}
     for name, wf in sorted(app.workflows.items()):
-        out[name] = to_yaml(compile_gcp(wf, lambda fname: step_url(app, settings, fname)))
+        out[name] = to_yaml(compile_gcp(wf, url))
     return out
 
 
-def function_files(app: ir.App, fn: ir.Function, units: list[Unit], names: Names) -> dict[str, bytes]:
+def _shared_files() -> dict[str, bytes]:
+    """The runtime with only the GCP adapter and the namespace ``__init__``: the same in every zip (do not mutate)."""
+    files = dict(runtime_files("gcp"))
+    files.update(namespace_init())
+    return files
+
+
+def function_files(app: ir.App, fn: ir.Function, units: list[Unit], names: Names,
+                   shared: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
     entries = sorted({u.entry_point for u in units})
     config = adapter_config(app, fn, units, names)
     http_doc = ("routes " + ", ".join(f"{r['method']} {r['path']}" for r in config["routes"])
@@ -138,34 +229,34 @@ def function_files(app: ir.App, fn: ir.Function, units: list[Unit], names: Names
     main = render_main(what=f"function '{fn.name}'", handler=f"{fn.handler_file}:{fn.handler_function}",
                        entries=entries, config=config, http_doc=http_doc)
     files = dict(function_sources(app.root, fn.handler_file))
-    files.update(runtime_files("gcp"))
-    files.update(namespace_init())
+    files.update(_shared_files() if shared is None else shared)
     files["main.py"] = main.encode("utf-8")
     files["requirements.txt"] = requirements(app, fn, {g.kind for g in fn.grants} | (
         {"secret"} if fn.secret_environment else set())).encode("utf-8")
     return files
 
 
-def starter_files(app: ir.App, wf: ir.Workflow) -> dict[str, bytes]:
+def starter_files(app: ir.App, wf: ir.Workflow, shared: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
     main = render_main(what=f"the starter of workflow '{wf.name}'", handler="(none: starts the workflow)",
                        entries=["http_entry"], config={"function": f"{wf.name}-start", "routes": [
                            {"method": t.method, "path": t.path, "cors": t.cors} for t in wf.triggers
                            if isinstance(t, ir.HttpTrigger)], "starts": wf.name, "sources": {}, "buckets": [],
                            "step": False, "step_only": False, "step_path": STEP_PATH},
                        http_doc="starts an execution and answers 202 {\"execution_id\"}")
-    files = dict(runtime_files("gcp"))
-    files.update(namespace_init())
+    files = dict(_shared_files() if shared is None else shared)
     files["main.py"] = main.encode("utf-8")
     files["requirements.txt"] = requirements(app, None, {"workflow"}).encode("utf-8")
     return files
 
 
 def source_digest(files: Mapping[str, bytes]) -> str:
-    """A hash of the files themselves (names and contents), independent of zip compression."""
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(files[name]).hexdigest().encode() + b"\n")
-    return digest.hexdigest()
+    """A hash of the files themselves (names and contents), independent of zip compression.
+
+    Each file's sha256 comes from :func:`sls_neutral.core.artifacts.sha256`, remembered per bytes object: the
+    runtime and shared sources are the same objects in every zip, and the zip writer hashes them too.
+    """
+    return hashlib.sha256(b"".join(
+        b"%s\0%s\n" % (name.encode("utf-8"), sha256(files[name]).encode()) for name in sorted(files))).hexdigest()
 
 
 def _add_source(artifacts, path: str, files: Mapping[str, bytes], folder: bool) -> None:
@@ -180,17 +271,18 @@ def emit(app: ir.App, settings: Mapping[str, Any], artifacts) -> dict[str, Any]:
     names = Names.from_settings(app.service, app.stage, settings)
     units = units_of(app, settings)
     folders = bool(settings.get("source_folders", False))
+    shared = _shared_files()
     digests: dict[str, str] = {}
     for fname, fn in sorted(app.functions.items()):
-        files = function_files(app, fn, units[fname], names)
+        files = function_files(app, fn, units[fname], names, shared)
         digests[f"functions/{fname}.zip"] = source_digest(files)
         _add_source(artifacts, f"functions/{fname}", files, folders)
     for wname, wf in sorted(app.workflows.items()):
         if any(isinstance(t, ir.HttpTrigger) for t in wf.triggers):
-            files = starter_files(app, wf)
+            files = starter_files(app, wf, shared)
             digests[f"starters/{wname}.zip"] = source_digest(files)
             _add_source(artifacts, f"starters/{wname}", files, folders)
-    yaml_by_workflow = compile_workflows(app, settings)
+    yaml_by_workflow = compile_workflows(app, settings, units=units)
     for wname, text in yaml_by_workflow.items():
         artifacts.add(f"workflows/{wname}.yaml", text)
     deployment = build_deployment(app, settings, yaml_by_workflow)

@@ -35,7 +35,7 @@ def build(service_dir: Path, out_dir: Path, *, without_workflow_yaml: bool = Fal
     project = Project(service_dir)
     original = gcp_emit.compile_workflows
     if without_workflow_yaml:
-        gcp_emit.compile_workflows = lambda app, settings: {}
+        gcp_emit.compile_workflows = lambda app, settings, **_: {}
     try:
         app, _, artifacts = project.build("gcp")
     finally:
