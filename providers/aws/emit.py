@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import gc
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from sls_neutral.core import ir
 from sls_neutral.core.artifacts import ArtifactSet, deterministic_zip
@@ -17,7 +19,31 @@ CFN_TEMPLATE = "template.cfn.json"
 DEPLOY_INDEX = "deploy.json"
 
 
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the duration of an emit.
+
+    An emit allocates hundreds of thousands of dicts and lists (templates, their translations) that stay
+    alive until it ends and are then freed by reference counting: templates hold no reference cycles. Each
+    collection their allocations trigger traverses them (and everything else alive) for nothing; at 1000
+    functions that was a tenth of the emit. Nothing is lost: the collector resumes afterwards.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def emit_stack(app: ir.App, settings: dict[str, Any], artifacts: ArtifactSet) -> None:
+    with collection_paused():
+        _emit_stack(app, settings, artifacts)
+
+
+def _emit_stack(app: ir.App, settings: dict[str, Any], artifacts: ArtifactSet) -> None:
     sam = build_sam_template(app, settings)
     keys: dict[str, str] = {}
     zips: dict[tuple, bytes] = {}  # bundle.zip_identity -> zip: one per handler module, not per function
