@@ -87,10 +87,12 @@ def _indented(value: Any, out: list[str], newline: str, step: str) -> None:
         for key in sorted(value):
             if type(key) is not str:
                 raise _NotPlainJson
-            out.append(sep)
-            out.append(_encode_str(key))
-            out.append(": ")
-            _indented(value[key], out, inner, step)
+            item = value[key]
+            if type(item) is str:  # most values: written here rather than by a call per string
+                out.append(f"{sep}{_encode_str(key)}: {_encode_str(item)}")
+            else:
+                out.append(f"{sep}{_encode_str(key)}: ")
+                _indented(item, out, inner, step)
             sep = "," + inner
         out.append(newline + "}")
     elif kind is list or kind is tuple:
@@ -100,8 +102,11 @@ def _indented(value: Any, out: list[str], newline: str, step: str) -> None:
         inner = newline + step
         sep = "[" + inner
         for item in value:
-            out.append(sep)
-            _indented(item, out, inner, step)
+            if type(item) is str:
+                out.append(sep + _encode_str(item))
+            else:
+                out.append(sep)
+                _indented(item, out, inner, step)
             sep = "," + inner
         out.append(newline + "]")
     elif value is None:
