@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from sls_neutral.core import ir
+from sls_neutral.core.artifacts import canonical_json, sha256
 from sls_neutral.providers.aws import stacks
+from sls_neutral.providers.aws.translate import translate, with_s3_code
 from sls_neutral.providers.aws.sam import TemplateBuilder, function_code_path
 
 SETTINGS = {"region": "us-east-1", "architecture": "x86_64", "tags": {}}
@@ -95,3 +99,47 @@ def test_alarms_and_log_groups_move_with_their_function():
             if resource["Type"] == "AWS::Lambda::Function":
                 assert rid.removesuffix("Function") + "LogGroup" in resources
     assert alarms == 3 * 301
+
+
+OBSERVED = ir.Observability(tracing=True, log_retention_days=7, alarms=("duration", "errors", "throttles"))
+
+
+@pytest.mark.parametrize("count,observed", [(8, False), (100, False), (125, False), (130, False), (140, False),
+                                            (600, False), (60, True), (90, True)])
+def test_split_decided_before_translating_only_when_the_translation_is_too_big(count, observed):
+    app = big_app(count)
+    if observed:
+        app = app.replace(observability=OBSERVED)
+    sam = TemplateBuilder(app, SETTINGS).build()
+    keys = {function_code_path(name): f"k{i}" for i, name in enumerate(app.functions)}
+    resources = len(translate(with_s3_code(sam, keys))["Resources"])
+    if stacks._too_many_resources(sam):
+        assert resources > stacks.MAX_RESOURCES  # a lower bound: never splits a service that fits
+    else:
+        assert resources <= 2 * stacks.MAX_RESOURCES  # and not far off: large services skip translating whole
+
+
+@pytest.mark.parametrize("count", [8, 600])
+def test_layout_keeps_the_bytes_it_serialized(count):
+    app = big_app(count)
+    sam = TemplateBuilder(app, SETTINGS).build()
+    keys = {function_code_path(name): f"k{i}" for i, name in enumerate(app.functions)}
+    layout = stacks.layout(app, sam, keys, "us-east-1")
+    assert set(layout.rendered) == set(layout.cfn_files)  # every template was serialized while laying out
+    for path, template in layout.cfn_files.items():
+        assert layout.cfn_json(path) == canonical_json(template), path
+    parent = layout.cfn_files[stacks.CFN_TEMPLATE]["Resources"]
+    for path in layout.cfn_files:
+        if path != stacks.CFN_TEMPLATE:  # a child's S3 key is the hash of exactly the bytes written
+            digest = sha256(layout.cfn_json(path))
+            assert any(digest in r["Properties"]["TemplateURL"]["Fn::Sub"] for r in parent.values()
+                       if r["Type"] == "AWS::CloudFormation::Stack"), path
+
+
+def test_violations_measure_the_compact_body_even_when_given_the_indented_one():
+    template = {"Resources": {"R": {"Type": "X", "Properties": {"Body": "x" * (stacks.MAX_BODY_BYTES - 100)}}}}
+    indented = canonical_json(template)
+    assert len(indented) > stacks.MAX_BODY_BYTES >= len(canonical_json(template, indent=None))
+    assert stacks.violations(template, indented) == []
+    template["Resources"]["R"]["Properties"]["Body"] += "x" * 200
+    assert "bytes of template body" in " ".join(stacks.violations(template, canonical_json(template)))

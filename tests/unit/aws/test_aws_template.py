@@ -99,6 +99,15 @@ def test_yaml_is_deterministic_and_round_trips():
     assert '"yes"' in text and '"123"' in text
 
 
+def test_yaml_containers_in_lists_start_on_the_dash_line():
+    from ruamel.yaml import YAML
+
+    data = {"l": [[1, [2, "yes"]], {"k": {"x": 1}, "m": [4]}, [{"a": []}], [], {}, "s"], "e": {}}
+    assert dump(data) == ("l:\n  - - 1\n    - - 2\n      - \"yes\"\n  - k:\n      x: 1\n    m:\n      - 4\n"
+                          "  - - a: []\n  - []\n  - {}\n  - s\ne: {}\n")
+    assert YAML(typ="safe").load(dump(data)) == data
+
+
 # ---------------------------------------------------------------- capabilities
 def test_every_feature_is_declared_with_a_note():
     assert set(CAPABILITIES) == set(FEATURES)
