@@ -17,7 +17,11 @@ from typing import Mapping
 EXCLUDED_DIRS = {".sls-neutral", ".git", ".hg", ".venv", "venv", "env", "__pycache__", "node_modules",
                  ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", "tests", "test", "build", "dist",
                  ".idea", ".vscode"}
-EXCLUDED_FILES = {".DS_Store", "sls-neutral.yaml", "sls-neutral.yml"}
+# Deployment configuration never belongs in a function package: ours, and the other tools' a project may
+# still carry (a service migrated with `sls-neutral import` keeps its serverless.yml, often 100+ KB,
+# which was copied into every function).
+EXCLUDED_FILES = {".DS_Store", "sls-neutral.yaml", "sls-neutral.yml", "serverless.yml", "serverless.yaml",
+                  "serverless.json", "serverless.ts", "samconfig.toml"}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".zip", ".egg-info")
 
 
