@@ -75,7 +75,33 @@ def build_app(*, with_plugins: bool = True, only: str | None = None) -> typer.Ty
 
 
 def main(argv: list[str] | None = None) -> None:
-    sys.exit(run(argv))
+    _exit(run(argv))
+
+
+def _exit(code: int) -> None:
+    """Exit without freeing the heap object by object.
+
+    After ``package`` at 1,000 functions the interpreter holds millions of small objects (manifest, IR,
+    templates); tearing them down one by one took 30-50 ms, ~5 % of the run, to free memory the operating
+    system reclaims at once. When nothing else runs (no other thread), the exit handlers run, the
+    standard streams are flushed and the process ends with ``os._exit``. Otherwise, and with
+    ``SLSN_DEBUG=1``, the normal ``sys.exit``.
+    """
+    import threading
+
+    if threading.active_count() > 1 or os.environ.get("SLSN_DEBUG", "") not in ("", "0"):
+        sys.exit(code)
+    import atexit
+
+    try:
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+    except BrokenPipeError:
+        pass
+    except Exception:  # noqa: BLE001 - a failing exit handler or stream: let the normal exit report it
+        sys.exit(code)
+    os._exit(code)
 
 
 def _usage_error_types() -> tuple[type[BaseException], ...]:

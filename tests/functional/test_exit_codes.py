@@ -23,3 +23,13 @@ def test_version_exits_0(cli, tmp_path):
     result = cli("--version", cwd=tmp_path)
     assert result.returncode == 0
     assert result.stdout.startswith("sls-neutral ")
+
+
+def test_the_whole_output_arrives_through_a_pipe_before_the_fast_exit(cli):
+    """main() ends with os._exit after flushing: a large answer must still arrive whole."""
+    import json
+
+    result = cli("schema")
+    assert result.returncode == 0, result.stderr
+    schema = json.loads(result.stdout)
+    assert len(result.stdout) > 10_000 and "properties" in schema
