@@ -120,7 +120,10 @@ class Project:
 
     def _check_features(self, app: ir.App, provider: Provider) -> list[Diagnostic]:
         out = []
-        for feature, users in required_features(app).items():
+        features = self.__dict__.get("_features")
+        if features is None:  # the same for every provider: what the app uses
+            features = self.__dict__["_features"] = required_features(app)
+        for feature, users in features.items():
             support = provider.support(feature)
             if support.level == "none":
                 alt = f"; instead: {support.alternative}" if support.alternative else ""

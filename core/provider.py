@@ -147,12 +147,13 @@ def required_features(app: "App") -> dict[str, list[str]]:
     """Features the app uses -> the names of the things that use them (for refusal messages)."""
     from sls_neutral.core import ir
 
-    used: dict[str, list[str]] = {}
+    used: dict[str, dict[str, None]] = {}  # ordered sets: a list's `in` made this quadratic in functions
 
     def add(feature: str, who: str) -> None:
-        used.setdefault(feature, [])
-        if who not in used[feature]:
-            used[feature].append(who)
+        users = used.get(feature)
+        if users is None:
+            users = used[feature] = {}
+        users[who] = None
 
     for f in app.functions.values():
         who = f"function '{f.name}'"
@@ -213,4 +214,4 @@ def required_features(app: "App") -> dict[str, list[str]]:
             for r in getattr(step, "retry", ()):
                 if r.jitter == "full":
                     add("workflow.retry.jitter", who)
-    return dict(sorted(used.items()))
+    return {feature: list(users) for feature, users in sorted(used.items())}
