@@ -10,51 +10,17 @@ deploy uploads), both byte-stable.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
 from sls_neutral.core import ir
 from sls_neutral.core.errors import SlsnError
-from sls_neutral.providers.azure.model import STEP_ACTIVITY, AzureModel, py_ident
+from sls_neutral.providers.azure.model import STEP_ACTIVITY, AzureModel
+from sls_neutral.providers.azure.render_app import render_function_app, workflow_module
 
 CONFIG_FILE = "slsn_functions.json"
 EXTENSION_BUNDLE = {"id": "Microsoft.Azure.Functions.ExtensionBundle", "version": "[4.*, 5.0.0)"}
 BASE_REQUIREMENTS = ("azure-functions>=1.18", "azure-identity>=1.15", "azure-storage-blob>=12.19",
                      "azure-storage-queue>=12.9")
-
-
-def py_literal(value: Any) -> str:
-    """A deterministic Python literal for a JSON value (sorted keys; True/False/None)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(py_literal(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{py_literal(str(k))}: {py_literal(v)}" for k, v in sorted(value.items())) + "}"
-    raise TypeError(f"not a JSON value: {value!r}")
-
-
-@lru_cache(maxsize=1)
-def _environment():
-    import jinja2
-
-    env = jinja2.Environment(loader=jinja2.PackageLoader("sls_neutral.providers.azure", "templates"),
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined, autoescape=False)
-    env.filters["py"] = py_literal
-    return env
-
-
-def workflow_module(name: str) -> str:
-    return py_ident(name).lower()
-
-
-def render_function_app(model: AzureModel) -> str:
-    workflows = [{"name": w, "module": workflow_module(w), "alias": f"orch_{workflow_module(w)}"}
-                 for w in model.app.workflows]
-    return _environment().get_template("function_app.py.j2").render(
-        service=model.app.service, stage=model.app.stage, durable=model.uses_durable, functions=model.functions,
-        workflows=workflows, aliases={w["name"]: w["alias"] for w in workflows})
 
 
 def render_workflow_modules(model: AzureModel) -> dict[str, str]:

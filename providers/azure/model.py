@@ -63,9 +63,9 @@ class AzFunction:
     name: str  # the Azure function name (unique in the app)
     py_name: str  # the Python def name in function_app.py
     kind: str  # http | queue | sb_queue | sb_topic | timer | blob | eventgrid | orchestrator | activity
-    #            | http_starter | queue_starter
+    #            | http_starter | timer_starter | queue_starter
     target: str  # the neutral function, or the workflow for starters/orchestrators ("" for the activity)
-    bindings: Mapping[str, Any]  # decorator arguments, as the template renders them
+    bindings: Mapping[str, Any]  # decorator arguments, as render_app writes them into function_app.py
     group: str = ""  # the identity group's label (empty for durable plumbing)
 
 

@@ -1,7 +1,7 @@
 """Registers the Azure provider through the ``sls_neutral`` entry-point group.
 
-Cheap to import: the provider class imports the Azure SDKs, jinja2 and
-pydantic only inside the methods that need them.
+Cheap to import: the provider class imports the Azure SDKs and pydantic
+only inside the methods that need them.
 """
 
 from sls_neutral.core.hookspecs import hookimpl

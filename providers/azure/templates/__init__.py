@@ -1,1 +1,0 @@
-"""Jinja2 templates of the Azure provider (shipped as package data)."""
