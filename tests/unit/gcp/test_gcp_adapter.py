@@ -122,3 +122,28 @@ def test_route_is_the_manifest_trigger_as_method_and_path(monkeypatch):
             assert status == 200
     assert seen == [("GET /photos/{id}", "/photos/42", {"id": "42"}), ("GET /photos/latest", "/photos/latest", {}),
                     ("ANY /files/{path+}", "/files/a/b.txt", {"path": "a/b.txt"})]
+
+
+# ---------------------------------------------------------------- configuration from the environment
+def test_configuration_comes_from_slsn_function_config():
+    config = {"function": "api", "routes": [{"method": "GET", "path": "/x", "cors": False}]}
+    try:
+        got = gcp.configure_from_env({gcp.CONFIG_ENV: json.dumps(config)})
+        assert got == config and gcp.config() == config
+    finally:
+        gcp.configure({})
+
+
+@pytest.mark.parametrize("env, says", [
+    ({}, "is not set"),
+    ({"SLSN_FUNCTION_CONFIG": ""}, "is not set"),
+    ({"SLSN_FUNCTION_CONFIG": "{routes: []"}, "is not valid JSON"),
+    ({"SLSN_FUNCTION_CONFIG": "[1, 2]"}, "must be a JSON object"),
+    ({"SLSN_FUNCTION_CONFIG": '{"routes": []}'}, "must be a JSON object with a 'function' name"),
+], ids=["missing", "empty", "not-json", "not-an-object", "no-function"])
+def test_a_missing_or_malformed_configuration_fails_the_cold_start_with_a_named_cause(env, says):
+    with pytest.raises(gcp.ConfigurationError) as caught:
+        gcp.configure_from_env(env)
+    message = str(caught.value)
+    assert "SLSN_FUNCTION_CONFIG" in message and says in message
+    assert "sls-neutral deploy -p gcp" in message and "deployment.json" in message  # how to fix it

@@ -1,8 +1,12 @@
 """The GCP adapter: functions-framework requests and CloudEvents <-> the neutral runtime, and a GCP Backend.
 
-The generated ``main.py`` of each function calls :func:`configure` with the function's trigger
-configuration (routes, the Pub/Sub topics and buckets that feed it) and exposes up to three
-entry points:
+The generated ``main.py`` is the same file in every function and workflow starter of a service, so
+functions whose code is the same ship byte-identical sources. At cold start it calls
+:func:`configure_from_env`, which reads the function's trigger configuration (routes, the Pub/Sub
+topics and buckets that feed it, step flags) from the environment variable ``SLSN_FUNCTION_CONFIG``
+that the deploy sets per function (``deployment.json``: ``service.environment_variables``), as canonical
+JSON; changing a route is then a configuration update, not new source. ``main.py`` exposes three
+entry points, of which each deployed unit's ``entryPoint`` names one:
 
 - ``http_entry`` (``@functions_framework.http``): a Flask request -> ``Request``, the handler's return ->
   a Flask response; a workflow step (JSON in, JSON out) when the function is a step, failures leave
@@ -56,16 +60,47 @@ _config: dict[str, Any] = {}
 _traced_logger: Any = None
 
 
+CONFIG_ENV = "SLSN_FUNCTION_CONFIG"
+
+
 class NotYetDue(Exception):
     """A delayed queue message arrived early: nacked so Pub/Sub redelivers it after its backoff."""
 
 
+class ConfigurationError(RuntimeError):
+    """The function's configuration variable is missing or malformed: the function cannot start."""
+
+
 # ---------------------------------------------------------------- configuration
 def configure(config: dict[str, Any]) -> dict[str, Any]:
-    """Called by the generated main.py with the function's trigger configuration."""
+    """Install the function's trigger configuration (tests call it directly; main.py goes through the environment)."""
     global _config
     _config = dict(config)
     return _config
+
+
+def configure_from_env(environ: Any = None) -> dict[str, Any]:
+    """Called by main.py at cold start: the configuration in ``SLSN_FUNCTION_CONFIG`` (a JSON object).
+
+    Raises :class:`ConfigurationError` naming the variable when it is missing or not a JSON object with
+    a ``function`` name: the function then fails to load, and the error is the first line of its log.
+    """
+    env = os.environ if environ is None else environ
+    raw = env.get(CONFIG_ENV)
+    how = (f"deploy with 'sls-neutral deploy -p gcp', or set {CONFIG_ENV} (and the other SLSN_* variables) "
+           "exactly as deployment.json lists them under functions.<unit>.service.environment_variables")
+    if not raw:
+        raise ConfigurationError(f"the environment variable {CONFIG_ENV} is not set: it holds this function's "
+                                 f"routes and event sources; {how}")
+    try:
+        config = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"the environment variable {CONFIG_ENV} is not valid JSON ({exc}); {how}") \
+            from None
+    if not isinstance(config, dict) or not isinstance(config.get("function"), str):
+        raise ConfigurationError(f"the environment variable {CONFIG_ENV} must be a JSON object with a "
+                                 f"'function' name, not {raw[:80]!r}; {how}")
+    return configure(config)
 
 
 def config() -> dict[str, Any]:
