@@ -1,28 +1,37 @@
 """Package the GCP artifacts: one zip per function (and per workflow starter), Workflows YAML, deployment.json.
 
 Each zip is what generateUploadUrl receives (and, unzipped, what ``gcloud functions deploy --source`` takes):
-``main.py`` with the functions-framework entry points (rendered from templates/main.py.j2),
+``main.py`` with the functions-framework entry points (templates/main.py, the same file in every zip),
 ``requirements.txt``, the service's files (the handler's Python import closure and every non-Python file,
 as on AWS: a function's source does not grow with the number of modules, and editing one module changes
-only the functions that import it) and the neutral runtime with only the GCP adapter. With
-``providers.gcp.source_folders: true`` each zip is also written unzipped beside it (``functions/<name>/``,
-``starters/<workflow>/``), to read or to deploy with gcloud; by default only the zips are written, since
-at a thousand functions the folders were most of the files and half of the build time.
+only the functions that import it) and the neutral runtime with only the GCP adapter.
+
+Nothing in a zip depends on the function's configuration: its routes, event sources and handler reach the
+adapter through environment variables that deployment.json sets per function (``SLSN_FUNCTION_CONFIG``,
+``SLSN_HANDLER``; see model.py). Functions whose handler module imports the same files and whose
+``requirements.txt`` is the same (the same grant kinds, the same own requirements) therefore have
+byte-identical zips: each distinct zip is built once here and written once (the artifact writer hard-links
+the copies), and the source digest (label ``slsn-source``) changes only when the code does, so a changed
+route is a configuration update at deploy, not a new build. The zips keep one path per function,
+``functions/<name>.zip``: deployment.json, the GitOps script and a reviewer's diff name a function's source
+by the function, and git stores equal zips once anyway.
+
+With ``providers.gcp.source_folders: true`` each zip is also written unzipped beside it
+(``functions/<name>/``, ``starters/<workflow>/``), to read or to deploy with gcloud; by default only the zips
+are written, since at a thousand functions the folders were most of the files and half of the build time.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from functools import lru_cache
 from typing import Any, Mapping
 
 from sls_neutral.core import ir
-from sls_neutral.core.artifacts import sha256
+from sls_neutral.core.artifacts import deterministic_zip, sha256
 from sls_neutral.core.errors import SlsnError
 from sls_neutral.core.sources import function_sources, namespace_init, runtime_files
-from sls_neutral.providers.gcp.model import Unit, build_deployment, units_of
+from sls_neutral.providers.gcp.model import STEP_PATH, Unit, build_deployment, units_of
 from sls_neutral.providers.gcp.names import Names
 
 DEPLOYMENT = "deployment.json"
@@ -34,122 +43,17 @@ CLIENT_REQUIREMENTS = {
     "secret": "google-cloud-secret-manager>=2.18",
     "workflow": "google-cloud-workflows>=1.14",
 }
-STEP_PATH = "/_slsn/step"
 SOURCE_LABEL = "slsn-source"  # the deployed code's digest: the planner compares it, no download needed
 SOURCE_LABEL_LENGTH = 20
-
-
-TEMPLATE = "main.py.j2"
-_FIELDS = ("what", "handler", "config", "http_doc")
-_MARK = "\x00slsn-field\x00"
-# The only Jinja the template uses: plain fields and ``{% if "<entry>" in entries %} ... {% endif %}`` blocks.
-_TAG = re.compile(r'\{\{ *(\w+) *\}\}|\{% *if "(\w+)" in entries *%\}|\{% *endif *%\}|(\{[{%#])')
+MAIN = "main.py"  # providers/gcp/templates/main.py: the same file in every function and starter zip
 
 
 @lru_cache(maxsize=1)
-def _environment():
-    import jinja2
-
-    return jinja2.Environment(loader=jinja2.PackageLoader("sls_neutral.providers.gcp", "templates"),
-                              keep_trailing_newline=True, autoescape=False, undefined=jinja2.StrictUndefined)
-
-
-@lru_cache(maxsize=1)
-def _template_source() -> str:
+def main_source() -> bytes:
+    """``main.py``: it reads the function's configuration from the environment, so it is one file for all."""
     from importlib.resources import files
 
-    return files("sls_neutral.providers.gcp").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
-
-
-def _render_plain(source: str, values: Mapping[str, str], entries: tuple[str, ...]) -> str | None:
-    """What Jinja renders for ``source``, or None when it uses more than fields and ``if ... in entries``.
-
-    Jinja (default whitespace handling, ``keep_trailing_newline``) keeps the text around tags verbatim, so
-    this is a cut-and-join; it saves importing jinja2 and compiling the template on a GCP-only build.
-    """
-    if "\r" in source:
-        return None
-    out: list[str] = []
-    shown = [True]
-    position = 0
-    for match in _TAG.finditer(source):
-        if shown[-1]:
-            out.append(source[position:match.start()])
-        position = match.end()
-        field, entry, other = match.groups()
-        if other is not None or (field is not None and field not in values):
-            return None
-        if field is not None:
-            if shown[-1]:
-                out.append(values[field])
-        elif entry is not None:
-            shown.append(shown[-1] and entry in entries)
-        elif len(shown) == 1:
-            return None  # an endif without its if
-        else:
-            shown.pop()
-    if len(shown) != 1:
-        return None
-    out.append(source[position:])
-    return "".join(out)
-
-
-@lru_cache(maxsize=16)
-def _skeleton(entries: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """The template rendered once per set of entry points, cut at its fields: (literal pieces, field order).
-
-    ``{{ x }}`` inserts ``str(x)`` unchanged (no autoescape, no filters), so joining the pieces with the values
-    is the template's output for those values; only the ``{% if %}`` blocks depend on ``entries``.
-    """
-    marks = {name: f"{_MARK}{i}{_MARK}" for i, name in enumerate(_FIELDS)}
-    text = _render_plain(_template_source(), marks, entries)
-    if text is None:
-        text = _environment().get_template(TEMPLATE).render(entries=list(entries), **marks)
-    parts = text.split(_MARK)
-    return tuple(parts[0::2]), tuple(int(i) for i in parts[1::2])
-
-
-def render_main(*, what: str, handler: str, entries: list[str], config: Mapping[str, Any], http_doc: str) -> str:
-    """``main.py``: the adapter's configuration is a Python literal of canonical JSON (byte-stable)."""
-    literal = repr(json.dumps(config, sort_keys=True, separators=(",", ":")))
-    values = (what, handler, f"__import__('json').loads({literal})", http_doc)
-    pieces, order = _skeleton(tuple(entries))
-    out = [pieces[0]]
-    for field, piece in zip(order, pieces[1:]):
-        out.append(values[field])
-        out.append(piece)
-    text = "".join(out)
-    while "\n\n\n\n" in text:
-        text = text.replace("\n\n\n\n", "\n\n\n")
-    return text.rstrip("\n") + "\n"
-
-
-def adapter_config(app: ir.App, fn: ir.Function, units: list[Unit], names: Names) -> dict[str, Any]:
-    """What the adapter needs to know about the function's triggers (routes, sources, filters)."""
-    sources: dict[str, Any] = {}
-    buckets: list[dict[str, Any]] = []
-    schedule_index = 0
-    for trigger in fn.triggers:
-        if isinstance(trigger, ir.TopicTrigger):
-            sources[names.topic_path(names.topic(trigger.topic))] = {"kind": "topic", "name": trigger.topic}
-        elif isinstance(trigger, ir.QueueTrigger):
-            queue = app.queues.get(trigger.queue)
-            sources[names.topic_path(names.queue_topic(trigger.queue))] = {"kind": "queue", "name": trigger.queue}
-            for topic in (queue.subscribed_topics if queue else ()):
-                sources[names.topic_path(names.topic(topic))] = {"kind": "queue", "name": trigger.queue}
-        elif isinstance(trigger, ir.ScheduleTrigger):
-            topic = names.schedule_topic(fn.name, schedule_index)
-            schedule_index += 1
-            sources[names.topic_path(topic)] = {"kind": "schedule", "name": fn.name, "data": trigger.data}
-        elif isinstance(trigger, ir.BucketTrigger):
-            buckets.append({"bucket": names.bucket(trigger.bucket), "name": trigger.bucket,
-                            "events": list(trigger.events), "prefix": trigger.prefix, "suffix": trigger.suffix})
-    routes = [{"method": t.method, "path": t.path, "cors": t.cors} for t in fn.triggers
-              if isinstance(t, ir.HttpTrigger)]
-    return {"function": fn.name, "routes": routes, "sources": dict(sorted(sources.items())),
-            "buckets": buckets, "step": fn.workflow_step or not fn.triggers,
-            "fifo_queues": sorted(q.name for q in app.queues.values() if q.fifo),
-            "step_only": not fn.triggers, "step_path": STEP_PATH}
+    return files("sls_neutral.providers.gcp").joinpath("templates", MAIN).read_bytes()
 
 
 def requirements(app: ir.App, fn: ir.Function | None, kinds: set[str]) -> str:
@@ -214,37 +118,31 @@ def compile_workflows(app: ir.App, settings: Mapping[str, Any],
 
 
 def _shared_files() -> dict[str, bytes]:
-    """The runtime with only the GCP adapter and the namespace ``__init__``: the same in every zip (do not mutate)."""
+    """main.py, the runtime with only the GCP adapter and the namespace ``__init__``: in every zip (do not mutate)."""
     files = dict(runtime_files("gcp"))
     files.update(namespace_init())
+    files[MAIN] = main_source()
     return files
 
 
-def function_files(app: ir.App, fn: ir.Function, units: list[Unit], names: Names,
-                   shared: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
-    entries = sorted({u.entry_point for u in units})
-    config = adapter_config(app, fn, units, names)
-    http_doc = ("routes " + ", ".join(f"{r['method']} {r['path']}" for r in config["routes"])
-                if config["routes"] else "workflow step (JSON in, JSON out)")
-    main = render_main(what=f"function '{fn.name}'", handler=f"{fn.handler_file}:{fn.handler_function}",
-                       entries=entries, config=config, http_doc=http_doc)
+def function_requirements(app: ir.App, fn: ir.Function) -> bytes:
+    """The function's ``requirements.txt``: the clients its grants need, then its own requirements file."""
+    kinds = {g.kind for g in fn.grants} | ({"secret"} if fn.secret_environment else set())
+    return requirements(app, fn, kinds).encode("utf-8")
+
+
+def function_files(app: ir.App, fn: ir.Function, shared: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
+    """The files of a function's zip: they depend on its handler file and its requirements, nothing else."""
     files = dict(function_sources(app.root, fn.handler_file))
     files.update(_shared_files() if shared is None else shared)
-    files["main.py"] = main.encode("utf-8")
-    files["requirements.txt"] = requirements(app, fn, {g.kind for g in fn.grants} | (
-        {"secret"} if fn.secret_environment else set())).encode("utf-8")
+    files["requirements.txt"] = function_requirements(app, fn)
     return files
 
 
-def starter_files(app: ir.App, wf: ir.Workflow, shared: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
-    main = render_main(what=f"the starter of workflow '{wf.name}'", handler="(none: starts the workflow)",
-                       entries=["http_entry"], config={"function": f"{wf.name}-start", "routes": [
-                           {"method": t.method, "path": t.path, "cors": t.cors} for t in wf.triggers
-                           if isinstance(t, ir.HttpTrigger)], "starts": wf.name, "sources": {}, "buckets": [],
-                           "step": False, "step_only": False, "step_path": STEP_PATH},
-                       http_doc="starts an execution and answers 202 {\"execution_id\"}")
+def starter_files(app: ir.App, wf: ir.Workflow | None = None,
+                  shared: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
+    """The files of a workflow starter's zip: the same for every workflow (the workflow is configuration)."""
     files = dict(_shared_files() if shared is None else shared)
-    files["main.py"] = main.encode("utf-8")
     files["requirements.txt"] = requirements(app, None, {"workflow"}).encode("utf-8")
     return files
 
@@ -259,29 +157,37 @@ def source_digest(files: Mapping[str, bytes]) -> str:
         b"%s\0%s\n" % (name.encode("utf-8"), sha256(files[name]).encode()) for name in sorted(files))).hexdigest()
 
 
-def _add_source(artifacts, path: str, files: Mapping[str, bytes], folder: bool) -> None:
+def _add_source(artifacts, path: str, data: bytes, files: Mapping[str, bytes], folder: bool) -> None:
     """``path``.zip, and with ``source_folders`` the same files unzipped under ``path``/."""
     if folder:
-        for name, data in files.items():
-            artifacts.add(f"{path}/{name}", data)
-    artifacts.add_zip(f"{path}.zip", files)
+        for name, content in files.items():
+            artifacts.add(f"{path}/{name}", content)
+    artifacts.add(f"{path}.zip", data)
 
 
 def emit(app: ir.App, settings: Mapping[str, Any], artifacts) -> dict[str, Any]:
-    names = Names.from_settings(app.service, app.stage, settings)
     units = units_of(app, settings)
     folders = bool(settings.get("source_folders", False))
     shared = _shared_files()
+    built: dict[tuple[str | None, bytes], tuple[dict[str, bytes], bytes, str]] = {}
     digests: dict[str, str] = {}
+
+    def add(path: str, key: tuple[str | None, bytes], make) -> None:
+        """One zip per distinct content (``key`` is what the files depend on), added under every path."""
+        found = built.get(key)
+        if found is None:
+            files = make()
+            found = built[key] = (files, deterministic_zip(files), source_digest(files))
+        files, data, digest = found
+        digests[f"{path}.zip"] = digest
+        _add_source(artifacts, path, data, files, folders)
+
     for fname, fn in sorted(app.functions.items()):
-        files = function_files(app, fn, units[fname], names, shared)
-        digests[f"functions/{fname}.zip"] = source_digest(files)
-        _add_source(artifacts, f"functions/{fname}", files, folders)
+        add(f"functions/{fname}", (fn.handler_file, function_requirements(app, fn)),
+            lambda fn=fn: function_files(app, fn, shared))
     for wname, wf in sorted(app.workflows.items()):
         if any(isinstance(t, ir.HttpTrigger) for t in wf.triggers):
-            files = starter_files(app, wf, shared)
-            digests[f"starters/{wname}.zip"] = source_digest(files)
-            _add_source(artifacts, f"starters/{wname}", files, folders)
+            add(f"starters/{wname}", (None, b""), lambda wf=wf: starter_files(app, wf, shared))
     yaml_by_workflow = compile_workflows(app, settings, units=units)
     for wname, text in yaml_by_workflow.items():
         artifacts.add(f"workflows/{wname}.yaml", text)

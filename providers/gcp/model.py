@@ -8,6 +8,11 @@ so a reader can map each entry to ``gcloud`` flags or API fields one to one.
 A neutral function becomes one or more *deployment units* (2nd gen functions): Cloud Functions
 takes either one HTTPS trigger or one event trigger per function, so a function with several
 triggers is deployed once per trigger, all units sharing one source zip.
+
+What the GCP adapter needs to know about a function's triggers (:func:`adapter_config`: routes, the
+Pub/Sub topics and buckets that feed it, step flags) is configuration, not code: it travels in the
+environment variable ``SLSN_FUNCTION_CONFIG`` beside the other ``SLSN_*`` variables, so the source zip
+depends only on the function's files and a route change updates the function without a new build.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ RETENTION_MIN = 600
 PUBSUB_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 STORAGE_EVENTS = {"created": "google.cloud.storage.object.v1.finalized",
                   "deleted": "google.cloud.storage.object.v1.deleted"}
+STEP_PATH = "/_slsn/step"  # where a function that also serves HTTP routes answers its workflow calls
+CONFIG_ENV = "SLSN_FUNCTION_CONFIG"  # the adapter's configuration (sls_neutral.runtime.adapters.gcp reads it)
 CPU_BY_MEMORY = ((128, "0.083"), (256, "0.167"), (512, "0.333"), (1024, "0.583"), (2048, "1"), (4096, "2"),
                  (8192, "2"), (16384, "4"), (32768, "8"))
 
@@ -79,6 +86,48 @@ def labels_for(app: ir.App, settings: Mapping[str, Any]) -> dict[str, str]:
     return dict(sorted(labels.items()))
 
 
+def adapter_config(app: ir.App, fn: ir.Function, names: Names) -> dict[str, Any]:
+    """What the adapter needs to know about the function's triggers (routes, sources, filters)."""
+    sources: dict[str, Any] = {}
+    buckets: list[dict[str, Any]] = []
+    schedule_index = 0
+    for trigger in fn.triggers:
+        if isinstance(trigger, ir.TopicTrigger):
+            sources[names.topic_path(names.topic(trigger.topic))] = {"kind": "topic", "name": trigger.topic}
+        elif isinstance(trigger, ir.QueueTrigger):
+            queue = app.queues.get(trigger.queue)
+            sources[names.topic_path(names.queue_topic(trigger.queue))] = {"kind": "queue", "name": trigger.queue}
+            for topic in (queue.subscribed_topics if queue else ()):
+                sources[names.topic_path(names.topic(topic))] = {"kind": "queue", "name": trigger.queue}
+        elif isinstance(trigger, ir.ScheduleTrigger):
+            topic = names.schedule_topic(fn.name, schedule_index)
+            schedule_index += 1
+            sources[names.topic_path(topic)] = {"kind": "schedule", "name": fn.name, "data": trigger.data}
+        elif isinstance(trigger, ir.BucketTrigger):
+            buckets.append({"bucket": names.bucket(trigger.bucket), "name": trigger.bucket,
+                            "events": list(trigger.events), "prefix": trigger.prefix, "suffix": trigger.suffix})
+    routes = [{"method": t.method, "path": t.path, "cors": t.cors} for t in fn.triggers
+              if isinstance(t, ir.HttpTrigger)]
+    return {"function": fn.name, "routes": routes, "sources": dict(sorted(sources.items())),
+            "buckets": buckets, "step": fn.workflow_step or not fn.triggers,
+            "fifo_queues": sorted(q.name for q in app.queues.values() if q.fifo),
+            "step_only": not fn.triggers, "step_path": STEP_PATH}
+
+
+def starter_config(wf: ir.Workflow) -> dict[str, Any]:
+    """The adapter's configuration of a workflow starter: its routes and the workflow it starts."""
+    return {"function": f"{wf.name}-start", "routes": [{"method": t.method, "path": t.path, "cors": t.cors}
+                                                       for t in wf.triggers if isinstance(t, ir.HttpTrigger)],
+            "starts": wf.name, "sources": {}, "buckets": [], "step": False, "step_only": False,
+            "step_path": STEP_PATH}
+
+
+def config_value(config: Mapping[str, Any]) -> str:
+    """``SLSN_FUNCTION_CONFIG``: canonical compact JSON (sorted keys, ASCII), so equal configurations are equal
+    strings and the planner's comparison of deployed and desired environments is exact."""
+    return json.dumps(config, sort_keys=True, separators=(",", ":"))
+
+
 def clamp_attempts(value: int | None) -> int:
     lo, hi = DELIVERY_ATTEMPTS
     return max(lo, min(hi, value or lo))
@@ -95,6 +144,7 @@ class _Builder:
         self.invoker = self.names.account_id("invoker")
         self.invoker_email = self.names.account_email(self.invoker)
         self.agent_bindings: list[dict[str, Any]] = []
+        self.configs: dict[str, str] = {}  # function -> SLSN_FUNCTION_CONFIG (the same for all its units)
 
     # ------------------------------------------------------------ units
     def function_units(self, fn: ir.Function) -> list[Unit]:
@@ -188,8 +238,15 @@ class _Builder:
             "SLSN_SECRET_ENV": json.dumps(dict(sorted(fn.secret_environment.items())), sort_keys=True),
             "SLSN_TIMEOUT_MS": str(int(self.timeout(fn, unit) * 1000)),
             "SLSN_GCP_PROJECT": self.names.project,
+            CONFIG_ENV: self.config(fn),
         })
         return dict(sorted(env.items()))
+
+    def config(self, fn: ir.Function) -> str:
+        value = self.configs.get(fn.name)
+        if value is None:
+            value = self.configs[fn.name] = config_value(adapter_config(self.app, fn, self.names))
+        return value
 
     @staticmethod
     def timeout(fn: ir.Function, unit: Unit) -> int:
@@ -233,6 +290,7 @@ class _Builder:
             "SLSN_FUNCTION": f"{wf.name}-start", "SLSN_HANDLER": "", "SLSN_STARTS": wf.name,
             "SLSN_GRANTS": grants[0].scope, "SLSN_RESOURCES": json.dumps(self.resources(grants), sort_keys=True),
             "SLSN_SECRET_ENV": "{}", "SLSN_TIMEOUT_MS": "60000", "SLSN_GCP_PROJECT": self.names.project,
+            CONFIG_ENV: config_value(starter_config(wf)),
         }
         return {
             "name": unit.name, "path": self.names.function_path(unit.name), "function": None, "workflow": wf.name,

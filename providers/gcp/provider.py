@@ -1,8 +1,10 @@
 """The GCP provider: IR -> deployment description + function sources -> plan -> deploy.
 
     IR (sls_neutral.core.ir)
-      -> model.build_deployment   functions (2nd gen units), Pub/Sub, Scheduler, buckets, Workflows, IAM
-      -> emit                     functions/<name>.zip (main.py from templates/main.py.j2), starters/<wf>.zip,
+      -> model.build_deployment   functions (2nd gen units, each function's trigger configuration in its
+                                  environment: SLSN_FUNCTION_CONFIG), Pub/Sub, Scheduler, buckets, Workflows, IAM
+      -> emit                     functions/<name>.zip (code only: templates/main.py is the same in all, so
+                                  functions with the same code have equal zips), starters/<wf>.zip,
                                   workflows/<name>.yaml, deployment.json (the zips unzipped beside them
                                   only with the source_folders setting)
       -> deploy.planner           a data-only plan from get/list calls

@@ -62,7 +62,31 @@ def unzipped(out: Path, source: str) -> Path:
 
 
 def function_env(deployment: dict[str, Any], unit: str) -> dict[str, str]:
+    """The unit's environment as the deploy sets it (``serviceConfig.environmentVariables``): the runtime contract's
+    ``SLSN_*`` variables, ``SLSN_FUNCTION_CONFIG`` (routes, event sources) among them, and the function's own."""
     return dict(deployment["functions"][unit]["service"]["environment_variables"])
+
+
+def serve(monkeypatch, out: Path, deployment: dict[str, Any], unit: str):
+    """The unit as Cloud Functions runs it, in process: the environment the deploy would set (from deployment.json;
+    main.py reads its configuration from it at import), the zip unzipped, main.py loaded by functions-framework
+    with the unit's entry point. Returns the Flask app (``.test_client()`` to call it)."""
+    import functions_framework
+
+    spec = deployment["functions"][unit]
+    forget_service_modules()
+    set_env(monkeypatch, function_env(deployment, unit))
+    source = unzipped(out, spec["build"]["source"]) / "main.py"
+    return functions_framework.create_app(spec["build"]["entry_point"], str(source))
+
+
+def process_env(deployment: dict[str, Any], unit: str, folder: Path) -> dict[str, str]:
+    """The environment of a ``functions-framework`` process serving the unit from its unzipped ``folder``: this
+    process's variables without ``SLSN_*`` ones, then the unit's as the deploy sets them, the folder first on
+    PYTHONPATH (the artifact's own runtime, not the installed framework)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLSN_")}
+    env.update(function_env(deployment, unit), PYTHONPATH=str(folder))
+    return env
 
 
 class RecordingBackend:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gcp_helpers import REPO, build, forget_service_modules, function_env, set_env, unzipped
+from gcp_helpers import REPO, build, serve
 
 GOLDEN = REPO / "tests" / "golden" / "gcp" / "observability"
 LOCATION = "projects/shop-project/locations/europe-west1"
@@ -296,12 +296,7 @@ functions_framework = pytest.importorskip("functions_framework")
 
 
 def client(out: Path, deployment: dict, unit: str, monkeypatch):
-    spec = deployment["functions"][unit]
-    forget_service_modules()
-    set_env(monkeypatch, function_env(deployment, unit))
-    app = functions_framework.create_app(spec["build"]["entry_point"],
-                                         str(unzipped(out, spec["build"]["source"]) / "main.py"))
-    return app.test_client()
+    return serve(monkeypatch, out, deployment, unit).test_client()
 
 
 def log_lines(capsys) -> list[dict]:

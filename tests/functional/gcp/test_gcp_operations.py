@@ -16,13 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from gcp_helpers import (
-    RecordingBackend,
-    forget_service_modules,
-    install_backend,
-    set_env,
-    unzipped,
-)
+from gcp_helpers import RecordingBackend, install_backend, serve
 from sls_neutral.core.provider import DeployContext
 
 REPO = Path(__file__).resolve().parents[3]
@@ -125,14 +119,10 @@ def context(root: Path, fake) -> DeployContext:
 
 def replay(root: Path, request: dict, monkeypatch):
     """Send a recorded request to the generated main.py of its function, served by functions-framework."""
-    functions_framework = pytest.importorskip("functions_framework")
+    pytest.importorskip("functions_framework")
     out = root / ".sls-neutral" / "build" / "dev" / "gcp"
     deployment = json.loads((out / "deployment.json").read_text())
-    spec = deployment["functions"][request["function"]]
-    forget_service_modules()
-    set_env(monkeypatch, dict(spec["service"]["environment_variables"]))
-    app = functions_framework.create_app(spec["build"]["entry_point"],
-                                         str(unzipped(out, spec["build"]["source"]) / "main.py"))
+    app = serve(monkeypatch, out, deployment, request["function"])
     headers = {k: v for k, v in request["headers"].items() if k not in ("host", "content-length")}
     return app.test_client().open(request["path"], method=request["method"], headers=headers, data=request["body"])
 

@@ -38,9 +38,66 @@ def member(zip_path, name: str) -> bytes:
 
 def test_reference_goldens(reference_out, golden):
     golden(GOLDEN / "reference" / "deployment.json", stable((reference_out / "deployment.json").read_bytes()))
-    golden(GOLDEN / "reference" / "on-upload.main.py", member(reference_out / "functions/on-upload.zip", "main.py"))
+    golden(GOLDEN / "reference" / "main.py", member(reference_out / "functions/on-upload.zip", "main.py"))
     golden(GOLDEN / "reference" / "api.requirements.txt",
            member(reference_out / "functions/api.zip", "requirements.txt"))
+
+
+def test_every_zip_has_the_same_main_py(reference_out):
+    """main.py names no function: the configuration is in deployment.json, per unit (SLSN_FUNCTION_CONFIG)."""
+    deployment = json.loads((reference_out / "deployment.json").read_text())
+    sources = {spec["build"]["source"] for spec in deployment["functions"].values()}
+    assert any(s.startswith("starters/") for s in sources)
+    assert {member(reference_out / s, "main.py") for s in sources} == {(GOLDEN / "reference" / "main.py").read_bytes()}
+    for name, spec in deployment["functions"].items():
+        config = json.loads(spec["service"]["environment_variables"]["SLSN_FUNCTION_CONFIG"])
+        assert config["function"] == (spec["function"] or f"{spec['workflow']}-start"), name
+
+
+def test_functions_with_the_same_code_share_byte_identical_zips(reference_out):
+    """validate-order and reserve-stock: one handler module, the same requirements; only their configuration
+    differs, and that is not in the zip. The copy is a hard link of the first (written once)."""
+    deployment = json.loads((reference_out / "deployment.json").read_text())
+    validate = deployment["functions"]["photo-app-dev-validate-order"]
+    reserve = deployment["functions"]["photo-app-dev-reserve-stock"]
+    assert validate["build"]["source"] != reserve["build"]["source"]  # each function keeps its own path
+    one, two = (reference_out / validate["build"]["source"]), (reference_out / reserve["build"]["source"])
+    assert one.read_bytes() == two.read_bytes()
+    assert one.stat().st_ino == two.stat().st_ino
+    assert validate["build"]["source_digest"] == reserve["build"]["source_digest"]
+    assert validate["labels"]["slsn-source"] == reserve["labels"]["slsn-source"]
+    env = "SLSN_FUNCTION_CONFIG"
+    assert validate["service"]["environment_variables"][env] != reserve["service"]["environment_variables"][env]
+    # a different handler module is a different zip
+    api = deployment["functions"]["photo-app-dev-api"]
+    assert api["build"]["source_digest"] != validate["build"]["source_digest"]
+
+
+def test_a_configuration_change_leaves_the_sources_alone(tmp_path):
+    """A new route, another event source, another handler function in the same module: deployment.json changes
+    (the unit's environment), no zip does, so the source label the planner compares stays."""
+    service = tmp_path / "reference"
+    shutil.copytree(EXAMPLES / "reference", service, ignore=shutil.ignore_patterns(".sls-neutral", "__pycache__"))
+    before = tmp_path / "before"
+    build(service, before, without_workflow_yaml=True)
+    manifest = service / "sls-neutral.yaml"
+    text = manifest.read_text()
+    route = '      - http: {method: GET, path: "/photos/{id}"}\n'
+    assert text.count(route) == 1
+    manifest.write_text(text.replace(route, route + '      - http: {method: DELETE, path: "/photos/{id}"}\n'))
+    after = tmp_path / "after"
+    build(service, after, without_workflow_yaml=True)
+    zips = sorted(p.relative_to(before).as_posix() for p in before.rglob("*.zip"))
+    assert zips and zips == sorted(p.relative_to(after).as_posix() for p in after.rglob("*.zip"))
+    assert [z for z in zips if (before / z).read_bytes() != (after / z).read_bytes()] == []
+    old, new = (json.loads((d / "deployment.json").read_text())["functions"]["photo-app-dev-api"]
+                for d in (before, after))
+    assert old["labels"] == new["labels"] and old["build"] == new["build"]
+    routes = json.loads(new["service"]["environment_variables"]["SLSN_FUNCTION_CONFIG"])["routes"]
+    assert {"method": "DELETE", "path": "/photos/{id}", "cors": False} in routes
+    assert {k for k in old["service"]["environment_variables"]
+            if old["service"]["environment_variables"][k] != new["service"]["environment_variables"][k]} == {
+        "SLSN_FUNCTION_CONFIG"}
 
 
 def test_only_zips_by_default(reference_out):

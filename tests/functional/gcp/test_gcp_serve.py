@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -20,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from gcp_helpers import (EXAMPLES, RecordingBackend, build, forget_service_modules, function_env,
-                         install_backend, set_env, unzipped, workflows_compiler_present)
+from gcp_helpers import (EXAMPLES, RecordingBackend, build, forget_service_modules, function_env, install_backend,
+                         process_env, serve, set_env, unzipped, workflows_compiler_present)
 
 functions_framework = pytest.importorskip("functions_framework")
 from cloudevents.conversion import to_binary, to_structured  # noqa: E402
@@ -53,11 +52,7 @@ def unit(deployment, function, kind=None):
 def client_for(out: Path, deployment, function, monkeypatch, kind=None, starter=False):
     name, spec = (next((n, s) for n, s in deployment["functions"].items() if s.get("workflow") == function)
                   if starter else unit(deployment, function, kind))
-    forget_service_modules()
-    set_env(monkeypatch, function_env(deployment, name))
-    source = unzipped(out, spec["build"]["source"]) / "main.py"
-    app = functions_framework.create_app(spec["build"]["entry_point"], str(source))
-    return app.test_client()
+    return serve(monkeypatch, out, deployment, name).test_client()
 
 
 def b64json(value) -> str:
@@ -67,6 +62,22 @@ def b64json(value) -> str:
 def post_event(client, event: CloudEvent, mode: str):
     headers, body = to_binary(event) if mode == "binary" else to_structured(event)
     return client.post("/", headers=headers, data=body)
+
+
+# ---------------------------------------------------------------- configuration from the environment
+def test_a_unit_without_its_configuration_variable_fails_to_load_naming_it(reference, monkeypatch):
+    """main.py is the same for every function; served without SLSN_FUNCTION_CONFIG (deployed by hand without the
+    environment of deployment.json) it refuses to start with the variable's name and the fix."""
+    out, deployment = reference
+    name, spec = unit(deployment, "api")
+    env = function_env(deployment, name)
+    del env["SLSN_FUNCTION_CONFIG"]
+    forget_service_modules()
+    set_env(monkeypatch, env)
+    with pytest.raises(RuntimeError, match="SLSN_FUNCTION_CONFIG is not set") as caught:
+        functions_framework.create_app(spec["build"]["entry_point"],
+                                       str(unzipped(out, spec["build"]["source"]) / "main.py"))
+    assert "deployment.json" in str(caught.value)
 
 
 # ---------------------------------------------------------------- HTTP
@@ -294,10 +305,7 @@ def test_every_function_of_every_example_answers_http_and_cloudevents(example, t
     try:
         for unit, spec in sorted(deployment["functions"].items()):
             owner = spec.get("function") or spec["workflow"]
-            forget_service_modules()
-            set_env(monkeypatch, spec["service"]["environment_variables"])
-            source = unzipped(tmp_path, spec["build"]["source"]) / "main.py"
-            client = functions_framework.create_app(spec["build"]["entry_point"], str(source)).test_client()
+            client = serve(monkeypatch, tmp_path, deployment, unit).test_client()
             kind = spec["kind"]
             if kind == "starter":
                 for trigger in app.workflows[owner].triggers:
@@ -404,11 +412,9 @@ def test_one_real_functions_framework_server_answers_http(reference, tmp_path):
     out, deployment = reference
     name, spec = unit(deployment, "api")
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLSN_")}
-    env.update(spec["service"]["environment_variables"])
     script = Path(sys.executable).with_name("functions-framework")
     folder = unzipped(out, spec["build"]["source"])
-    env["PYTHONPATH"] = str(folder)  # the artifact's own runtime, not the installed framework
+    env = process_env(deployment, name, folder)
     where = subprocess.run([sys.executable, "-c", "import sls_neutral.runtime.adapters.gcp as m; print(m.__file__)"],
                            env=env, cwd=folder, capture_output=True, text=True, check=True).stdout.strip()
     assert Path(where).resolve().is_relative_to(folder.resolve())
@@ -435,12 +441,11 @@ def test_one_real_functions_framework_server_answers_cloudevents(reference):
     """The topic consumer served by a functions-framework process on 127.0.0.1: binary and structured
     CloudEvents over real HTTP reach the unchanged handler (audit.py logs; it touches no cloud resource)."""
     out, deployment = reference
-    _, spec = unit(deployment, "audit")
+    name, spec = unit(deployment, "audit")
     topic = spec["event_trigger"]["pubsub_topic"]
     port = _free_port()
     folder = unzipped(out, spec["build"]["source"])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLSN_")}
-    env.update(spec["service"]["environment_variables"], PYTHONPATH=str(folder))
+    env = process_env(deployment, name, folder)
     script = Path(sys.executable).with_name("functions-framework")
     proc = subprocess.Popen([str(script), "--target", spec["build"]["entry_point"], "--source",
                              str(folder / "main.py"), "--host", "127.0.0.1", "--port", str(port)], cwd=folder,

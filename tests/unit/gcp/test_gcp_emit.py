@@ -1,68 +1,27 @@
-"""Unit tests of the GCP emit helpers: main.py without Jinja on the hot path, the source digest."""
+"""Unit tests of the GCP emit helpers: one main.py for every function, the source digest."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
-import itertools
-import json
-
-import pytest
 
 from sls_neutral.providers.gcp import emit
+from sls_neutral.providers.gcp.model import CONFIG_ENV
 
-ENTRIES = ("http_entry", "event_entry", "queue_entry")
-SUBSETS = [list(c) for k in range(len(ENTRIES) + 1) for c in itertools.combinations(ENTRIES, k)]
-
-
-def jinja_main(*, what, handler, entries, config, http_doc) -> str:
-    """main.py as the template renders it through Jinja (what render_main did per function before)."""
-    literal = repr(json.dumps(config, sort_keys=True, separators=(",", ":")))
-    text = emit._environment().get_template(emit.TEMPLATE).render(
-        what=what, handler=handler, entries=entries, config=f"__import__('json').loads({literal})",
-        http_doc=http_doc)
-    while "\n\n\n\n" in text:
-        text = text.replace("\n\n\n\n", "\n\n\n")
-    return text.rstrip("\n") + "\n"
+ENTRIES = {"http_entry", "event_entry", "queue_entry"}  # every entry point a unit's entryPoint may name
 
 
-@pytest.mark.parametrize("entries", SUBSETS, ids=lambda e: "+".join(e) or "none")
-def test_the_plain_renderer_is_jinja_for_the_template(entries):
-    values = {"what": "W", "handler": "H", "config": "C", "http_doc": "D"}
-    plain = emit._render_plain(emit._template_source(), values, tuple(entries))
-    assert plain is not None  # the template uses only what the plain renderer knows
-    assert plain == emit._environment().get_template(emit.TEMPLATE).render(entries=entries, **values)
+def test_main_py_defines_every_entry_point_and_reads_its_configuration_from_the_environment():
+    """One file for all functions: nothing in it names a function, a route or a source."""
+    source = emit.main_source().decode("utf-8")
+    tree = ast.parse(source)
+    assert {node.name for node in tree.body if isinstance(node, ast.FunctionDef)} == ENTRIES
+    assert "_adapter.configure_from_env()" in source and CONFIG_ENV in source
+    assert "{{" not in source and "{%" not in source  # not a template: copied verbatim
 
 
-@pytest.mark.parametrize("entries", SUBSETS, ids=lambda e: "+".join(e) or "none")
-@pytest.mark.parametrize("values", [
-    {"what": "function 'api'", "handler": "src/api.py:handle", "http_doc": "routes GET /items/{id}, POST /x"},
-    {"what": "", "handler": "", "http_doc": ""},
-    {"what": "a\n\n\n\nb", "handler": "{{ what }} {% if %}", "http_doc": "\x00slsn-field\x00 \n\n\n"},
-])
-def test_render_main_is_byte_identical_to_the_jinja_rendering(entries, values):
-    config = {"function": "api", "routes": [{"method": "GET", "path": "/items/{id}", "cors": True}],
-              "note": "quote ' and \" and \\ and \u00e9"}
-    assert emit.render_main(entries=entries, config=config, **values) == jinja_main(entries=entries, config=config,
-                                                                                   **values)
-
-
-@pytest.mark.parametrize("source", [
-    "{{ what }}{% for x in entries %}{% endfor %}",   # a tag it does not know
-    "{{ nobody }}",                                  # a field it is not given
-    "{# a comment #}",
-    '{% if "http_entry" in entries %}never closed',
-    "{% endif %}",
-    "{{ what }}\r\n",                                 # Jinja normalizes newlines; leave that to Jinja
-])
-def test_the_plain_renderer_declines_what_it_does_not_know(source):
-    assert emit._render_plain(source, {"what": "W"}, ("http_entry",)) is None
-
-
-def test_nested_blocks_and_free_braces():
-    source = 'a{% if "x" in entries %}b{% if "y" in entries %}c{% endif %}d{% endif %}e {x} %'
-    assert emit._render_plain(source, {}, ("x",)) == "abde {x} %"
-    assert emit._render_plain(source, {}, ("x", "y")) == "abcde {x} %"
-    assert emit._render_plain(source, {}, ("y",)) == "ae {x} %"
+def test_main_py_is_in_the_shared_files():
+    assert emit._shared_files()[emit.MAIN] is emit.main_source()
 
 
 def test_source_digest_hashes_names_and_contents():

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sls_neutral.core import ir
 from sls_neutral.providers.gcp import iam
 from sls_neutral.providers.gcp.checks import check_app
 from sls_neutral.providers.gcp.cron import rate_to_cron
-from sls_neutral.providers.gcp.model import build_deployment, clamp_attempts, cpu_for, memory_string
+from sls_neutral.providers.gcp.model import CONFIG_ENV, build_deployment, clamp_attempts, cpu_for, memory_string
 from sls_neutral.providers.gcp.names import Names
 
 PROJECT = {"project": "demo-project", "region": "europe-west1"}
@@ -142,6 +144,31 @@ def test_environment_follows_the_contract():
     assert env["SLSN_HANDLER"] == "src.api:handle" and env["SLSN_PROVIDER"] == "gcp"
     assert '"secret:key": "projects/demo-project/secrets/shop-dev-key"' in env["SLSN_RESOURCES"]
     assert d["functions"]["shop-dev-api"]["service"]["timeout_seconds"] == 3600
+
+
+def test_the_adapter_configuration_is_an_environment_variable_shared_by_the_units():
+    """SLSN_FUNCTION_CONFIG: canonical compact JSON (sorted keys), the same in every unit of the function."""
+    f = fn("multi", ir.HttpTrigger("GET", "/x/{id}", cors=True), ir.TopicTrigger("events"),
+           ir.BucketTrigger("photos", events=("created",), prefix="in/"))
+    d = build_deployment(app(f, topics=(ir.Topic("events"),), buckets=(ir.Bucket("photos"),)), PROJECT)
+    values = {s["service"]["environment_variables"][CONFIG_ENV] for s in d["functions"].values()}
+    assert len(values) == 1
+    value = values.pop()
+    config = json.loads(value)
+    assert value == json.dumps(config, sort_keys=True, separators=(",", ":"))
+    assert config == {
+        "function": "multi", "routes": [{"method": "GET", "path": "/x/{id}", "cors": True}],
+        "sources": {"projects/demo-project/topics/shop-dev-topic-events": {"kind": "topic", "name": "events"}},
+        "buckets": [{"bucket": "demo-project-shop-dev-photos", "name": "photos", "events": ["created"],
+                     "prefix": "in/", "suffix": ""}],
+        "step": False, "step_only": False, "fifo_queues": [], "step_path": "/_slsn/step"}
+
+
+def test_a_workflow_starter_is_configured_to_start_its_workflow():
+    wf = ir.Workflow("flow", steps=(ir.ReturnStep("done", value=1),), triggers=(ir.HttpTrigger("POST", "/flows"),))
+    d = build_deployment(app(workflows=(wf,)), PROJECT)
+    config = json.loads(d["functions"]["shop-dev-flow-start"]["service"]["environment_variables"][CONFIG_ENV])
+    assert config["starts"] == "flow" and config["routes"] == [{"method": "POST", "path": "/flows", "cors": False}]
 
 
 def test_labels_are_sanitized_and_carry_service_and_stage():
