@@ -2,8 +2,10 @@
 
 Sources: Cloud Functions 2nd gen quotas (HTTP functions up to 3,600 s, event-driven functions up to
 540 s; 32 GiB memory), resource names (functions: 63 lowercase characters), labels (63 characters,
-lowercase letters, digits, '_' and '-', at most 64 per resource) and the Workflows limits checked
-by the workflows package.
+lowercase letters, digits, '_' and '-', at most 64 per resource), runtime environment variables (32 KiB
+of names and values per function: Cloud Run's environment variables page, "variable size limits for
+functions"; the function's trigger configuration is one of them) and the Workflows limits checked by
+the workflows package.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any, Mapping
 
 from sls_neutral.core import ir
 from sls_neutral.core.errors import Diagnostic, Position
-from sls_neutral.providers.gcp.model import EVENT_TIMEOUT_MAX, HTTP_TIMEOUT_MAX, labels_for
+from sls_neutral.providers.gcp.model import (ENV_BYTES_MAX, EVENT_TIMEOUT_MAX, HTTP_TIMEOUT_MAX,
+                                             environment_bytes, labels_for)
 from sls_neutral.providers.gcp.names import Names
 
 MEMORY_MAX_MB = 32768
@@ -62,6 +65,14 @@ def check_app(app: ir.App, settings: Mapping[str, Any]) -> list[Diagnostic]:
             if key.startswith("X_GOOGLE_") or key in ("K_SERVICE", "K_REVISION", "K_CONFIGURATION", "PORT"):
                 add(f"function '{fname}' sets reserved environment variable '{key}'", fn.source,
                     "rename the variable: Cloud Functions reserve it", "env")
+    for fname, size in environment_bytes(app, settings).items():
+        if size > ENV_BYTES_MAX:
+            add(f"function '{fname}' would be deployed with {size:,} bytes of environment variables; Cloud "
+                f"Functions allow {ENV_BYTES_MAX:,} (names and values together, the SLSN_* ones included: "
+                "SLSN_FUNCTION_CONFIG carries its routes and event sources, SLSN_RESOURCES its granted resources)",
+                app.functions[fname].source,
+                "split the function (fewer routes or triggers each), grant fewer resources, or shorten its "
+                "environment values", "env")
     labels = labels_for(app, settings)
     if len(labels) > MAX_LABELS:
         add(f"{len(labels)} labels; GCP resources take at most {MAX_LABELS}", manifest, "drop some tags", "labels")

@@ -41,6 +41,7 @@ STORAGE_EVENTS = {"created": "google.cloud.storage.object.v1.finalized",
                   "deleted": "google.cloud.storage.object.v1.deleted"}
 STEP_PATH = "/_slsn/step"  # where a function that also serves HTTP routes answers its workflow calls
 CONFIG_ENV = "SLSN_FUNCTION_CONFIG"  # the adapter's configuration (sls_neutral.runtime.adapters.gcp reads it)
+ENV_BYTES_MAX = 32 * 1024  # a function's runtime variables, names and values together (Cloud Run functions limit)
 CPU_BY_MEMORY = ((128, "0.083"), (256, "0.167"), (512, "0.333"), (1024, "0.583"), (2048, "1"), (4096, "2"),
                  (8192, "2"), (16384, "4"), (32768, "8"))
 
@@ -533,6 +534,18 @@ def build_deployment(app: ir.App, settings: Mapping[str, Any],
     out["topics"] = dict(sorted(topics.items()))
     out["notes"] = sorted(set(builder.notes))
     return out
+
+
+def environment_bytes(app: ir.App, settings: Mapping[str, Any]) -> dict[str, int]:
+    """Function -> the size of its runtime environment as deployed (names and values, UTF-8), for the limit check.
+
+    Its units differ only in ``SLSN_TIMEOUT_MS``; the first unit stands for all.
+    """
+    builder = _Builder(app, settings)
+    builder.units = {fname: builder.function_units(fn) for fname, fn in app.functions.items()}
+    return {fname: sum(len(k.encode("utf-8")) + len(v.encode("utf-8"))
+                       for k, v in builder.environment(fn, builder.units[fname][0]).items())
+            for fname, fn in app.functions.items()}
 
 
 def units_of(app: ir.App, settings: Mapping[str, Any]) -> dict[str, list[Unit]]:

@@ -191,6 +191,15 @@ def test_checks_event_and_http_timeouts_and_labels():
     assert not [d for d in diags if "'fine'" in d.message and d.severity == "error"]
 
 
+def test_an_environment_over_32_kib_is_an_error_naming_the_function():
+    """The routes travel in SLSN_FUNCTION_CONFIG, so a function with very many routes meets the variables' limit."""
+    many = fn("many", *(ir.HttpTrigger("GET", f"/resource-{i:04d}/{{id}}/sub-resource") for i in range(600)))
+    few = fn("few", *(ir.HttpTrigger("GET", f"/resource-{i:04d}") for i in range(20)))
+    diags = [d for d in check_app(app(many, few), PROJECT) if d.code == "gcp-env"]
+    assert [(d.severity, d.message.split("'")[1]) for d in diags] == [("error", "many")]
+    assert "SLSN_FUNCTION_CONFIG" in diags[0].message and "32,768" in diags[0].message
+
+
 def test_missing_project_is_a_warning():
     diags = check_app(app(fn("a"), settings={}), {})
     assert [d.code for d in diags if d.severity == "warning"] == ["gcp-project"]
