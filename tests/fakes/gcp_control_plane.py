@@ -56,6 +56,11 @@ class FakeGcp:
         self.accounts: dict[str, dict] = {}
         self.policies: dict[str, dict] = {}
         self.uploads: dict[str, bytes] = {}
+        # Cloud Functions: each PATCH as (function, its updateMask), and the functions whose source was built
+        # (a create, or a PATCH whose mask names a build_config field: Cloud Build runs; service_config, labels
+        # and description alone deploy a new revision of the built image). The fake's model, not GCP's word.
+        self.function_patches: list[tuple[str, str]] = []
+        self.builds: list[str] = []
         self.objects: dict[tuple[str, str], tuple[bytes, str]] = {}
         self.secret_values: dict[str, bytes] = {}
         self.published: list[dict[str, Any]] = []
@@ -190,18 +195,23 @@ class FakeGcp:
                   "url": f"https://{full.split('/')[3]}-{full.split('/')[1]}.cloudfunctions.net/{query['functionId']}"}
             fn["serviceConfig"] = {**(fn.get("serviceConfig") or {}), "uri": f"{self.base_url}/run/{query['functionId']}"}
             self.functions[full] = fn
+            self.builds.append(full)
             return self._ok(self._operation(location, fn, fn_type))
         if name not in self.functions:
             return self._not_found(name)
         if method == "GET":
             return self._ok(self.functions[name])
         if method == "PATCH":
-            if "buildConfig.source" in query.get("updateMask", "") or "build_config.source" in query.get(
-                    "updateMask", ""):
+            mask = query.get("updateMask", "")
+            paths = {_camel(p) for p in mask.split(",") if p}
+            if "buildConfig.source" in paths:
                 problem = self._check_source(data)
                 if problem:
                     return problem
-            _apply_mask(self.functions[name], data, query.get("updateMask", ""))
+            _apply_mask(self.functions[name], data, mask)
+            self.function_patches.append((name, mask))
+            if any(p.startswith("buildConfig") for p in paths):
+                self.builds.append(name)
             return self._ok(self._operation(location, self.functions[name], fn_type))
         if method == "DELETE":
             del self.functions[name]

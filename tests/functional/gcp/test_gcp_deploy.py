@@ -121,6 +121,9 @@ def test_first_deploy_creates_everything_then_nothing_changes(cli, service, fake
     worker = state.functions[f"{location}/functions/shop-dev-worker"]
     assert worker["buildConfig"]["entryPoint"] == "queue_entry"
     assert len(state.uploads) == 5 and all(body[:2] == b"PK" for body in state.uploads.values())
+    # api and worker import the same module and need the same clients: one zip, still uploaded once per function
+    # (a storageSource from generateUploadUrl is documented for the function it was generated for, no more)
+    assert len(set(state.uploads.values())) == 3
     assert state.polls, "long-running operations were polled"
 
     before = len(state.mutating_calls())
@@ -135,12 +138,13 @@ def test_changed_handler_updates_one_function_and_removed_function_is_deleted(cl
     before = len(state.mutating_calls())
     manifest = service / "sls-neutral.yaml"
     manifest.write_text(SERVICE.replace("handler: src/app.py:api\n", "handler: src/app.py:api_v2\n"))
+    builds = len(state.builds)
     deploy(cli, service, fake_gcp.url)
     calls = state.mutating_calls()[before:]
-    assert [(m, p) for m, p in calls if m == "PATCH"] == [
-        ("PATCH", "/v2/projects/shop-project/locations/europe-west1/functions/shop-dev-api")]
-    uploads = {"/v2/projects/shop-project/locations/europe-west1/functions:generateUploadUrl", "/upload"}
-    assert all(p.endswith("shop-dev-api") or p in uploads for m, p in calls), calls
+    # another function of the same module: the source is the same, only SLSN_HANDLER (and the configuration's
+    # function name is the function's, unchanged) differ: an environment update, no upload, no build
+    assert calls == [("PATCH", "/v2/projects/shop-project/locations/europe-west1/functions/shop-dev-api")], calls
+    assert len(state.builds) == builds
     api = state.functions["projects/shop-project/locations/europe-west1/functions/shop-dev-api"]
     assert api["serviceConfig"]["environmentVariables"]["SLSN_HANDLER"] == "src.app:api_v2"
 
@@ -257,8 +261,68 @@ def test_edited_handler_file_uploads_and_updates_only_its_function(cli, service,
     assert sorted(calls) == sorted([("POST", f"{location}/functions:generateUploadUrl"), ("PUT", "/upload"),
                                     ("PATCH", f"{location}/functions/shop-dev-worker")]), calls
     assert len(state.uploads) == uploads + 1
+    worker_path = "projects/shop-project/locations/europe-west1/functions/shop-dev-worker"
+    name, mask = state.function_patches[-1]
+    assert name == worker_path and mask_paths(mask) == {"labels", "buildConfig.source"}, mask  # the source label
+    assert state.builds[-1] == worker_path  # new code: Cloud Build runs
     changes = json.loads(result.stdout)["results"][0]["changes"]
     assert [c for c in changes if "shop-dev-worker" not in json.dumps(c)] == []
     before = len(state.mutating_calls())
     deploy(cli, service, fake_gcp.url)
     assert state.mutating_calls()[before:] == []
+
+
+def mask_paths(mask: str) -> set[str]:
+    """An updateMask as the set of its paths, camelCase (the REST transport's spelling)."""
+    import re
+
+    return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), p) for p in mask.split(",") if p}
+
+
+def test_configuration_change_updates_the_environment_only_no_upload_no_build(cli, service, fake_gcp):
+    """A new route is configuration (SLSN_FUNCTION_CONFIG): the planner patches serviceConfig.environmentVariables
+    of that function's unit; its source digest is unchanged, so nothing is uploaded and nothing is built."""
+    state = fake_gcp.state
+    deploy(cli, service, fake_gcp.url)
+    location = "projects/shop-project/locations/europe-west1"
+    api = f"{location}/functions/shop-dev-api"
+    label = state.functions[api]["labels"]["slsn-source"]
+    manifest = service / "sls-neutral.yaml"
+    route = '      - http: {method: GET, path: "/items/{id}"}\n'
+    assert SERVICE.count(route) == 1
+    manifest.write_text(SERVICE.replace(route, route + "      - http: {method: DELETE, path: \"/items/{id}\"}\n"))
+    plan = cli("plan", "-p", "gcp", "--endpoint-url", fake_gcp.url, "--output", "json", cwd=service)
+    assert plan.returncode == 0, plan.stderr
+    assert "service_config.environment_variables" in plan.stdout and "build_config.source" not in plan.stdout
+    before, uploads, builds = len(state.mutating_calls()), len(state.uploads), len(state.builds)
+    patches = len(state.function_patches)
+    result = deploy(cli, service, fake_gcp.url)
+    assert state.mutating_calls()[before:] == [("PATCH", f"/v2/{api}")]
+    assert [(name, mask_paths(mask)) for name, mask in state.function_patches[patches:]] == [
+        (api, {"serviceConfig.environmentVariables"})]
+    assert len(state.uploads) == uploads and len(state.builds) == builds
+    deployed = state.functions[api]
+    assert deployed["labels"]["slsn-source"] == label
+    config = json.loads(deployed["serviceConfig"]["environmentVariables"]["SLSN_FUNCTION_CONFIG"])
+    assert {"method": "DELETE", "path": "/items/{id}", "cors": False} in config["routes"]
+    changes = json.loads(result.stdout)["results"][0]["changes"]
+    assert changes == ["update functions.function shop-dev-api"], changes
+    # converged
+    before = len(state.mutating_calls())
+    deploy(cli, service, fake_gcp.url)
+    assert state.mutating_calls()[before:] == []
+
+
+def test_a_unit_deployed_with_a_stale_configuration_is_patched_back(cli, service, fake_gcp):
+    """Drift in the variable (edited in the console, or deployed by hand without it) is seen like any other
+    environment difference: patched to what deployment.json says, without touching the source."""
+    state = fake_gcp.state
+    deploy(cli, service, fake_gcp.url)
+    worker = "projects/shop-project/locations/europe-west1/functions/shop-dev-worker"
+    want = state.functions[worker]["serviceConfig"]["environmentVariables"]["SLSN_FUNCTION_CONFIG"]
+    del state.functions[worker]["serviceConfig"]["environmentVariables"]["SLSN_FUNCTION_CONFIG"]
+    before, uploads = len(state.mutating_calls()), len(state.uploads)
+    deploy(cli, service, fake_gcp.url)
+    assert state.mutating_calls()[before:] == [("PATCH", f"/v2/{worker}")]
+    assert len(state.uploads) == uploads
+    assert state.functions[worker]["serviceConfig"]["environmentVariables"]["SLSN_FUNCTION_CONFIG"] == want
