@@ -36,7 +36,7 @@ def _packages():
 setup(
     packages=_packages(),
     package_dir=ROOTS,
-    package_data={"": ["**/*.json", "**/*.j2", "**/*.yaml", "**/*.yml", "**/*.txt", "**/*.md", "**/*.sql",
+    package_data={"": ["**/*.json", "**/*.yaml", "**/*.yml", "**/*.txt", "**/*.md", "**/*.sql",
                        "**/*.toml", "py.typed"],
                   "sls_neutral.templates": ["**/*", "**/.gitignore"]},
     include_package_data=True,

@@ -1,6 +1,6 @@
 """Registers the GCP provider through the ``sls_neutral`` entry-point group.
 
-Cheap to import: the provider imports google.cloud, functions_framework, jinja2 and pydantic
+Cheap to import: the provider imports google.cloud, functions_framework and pydantic
 only inside the methods that need them.
 """
 

@@ -66,3 +66,20 @@ def test_install_modes_run_validate_on_the_reference_example(tmp_path, editable)
     module = subprocess.run([str(python), "-m", "sls_neutral", "validate"], capture_output=True, text=True, env=env,
                             cwd=REFERENCE)
     assert module.returncode == 0, module.stdout + module.stderr
+
+    # Every data file the providers read (runtime, templates, schemas) ships: the installed copy writes
+    # the same artifacts for every provider as this checkout does.
+    package_env = {**env, "AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000001"}
+    service = tmp_path / "reference"
+    shutil.copytree(REFERENCE, service, ignore=shutil.ignore_patterns(".sls-neutral", "__pycache__"))
+    installed = subprocess.run([str(python), "-m", "sls_neutral", "package", "-p", "all", "-o", str(tmp_path / "a")],
+                               capture_output=True, text=True, env=package_env, cwd=service)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    checkout = subprocess.run([sys.executable, "-m", "sls_neutral", "package", "-p", "all", "-o", str(tmp_path / "b")],
+                              capture_output=True, text=True, env={**os.environ, **package_env}, cwd=service)
+    assert checkout.returncode == 0, checkout.stdout + checkout.stderr
+
+    def tree(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
