@@ -134,6 +134,18 @@ def clamp_attempts(value: int | None) -> int:
     return max(lo, min(hi, value or lo))
 
 
+_MEMO: dict[int, tuple[ir.App, dict[str, str], dict[tuple[str, bool], dict[str, str]]]] = {}
+
+
+def _memo_for(app: ir.App) -> tuple[dict[str, str], dict[tuple[str, bool], dict[str, str]]]:
+    """Per-app caches, for the last app only (holding it keeps its id from being reused by another)."""
+    entry = _MEMO.get(id(app))
+    if entry is None or entry[0] is not app:
+        _MEMO.clear()
+        entry = _MEMO[id(app)] = (app, {}, {})
+    return entry[1], entry[2]
+
+
 class _Builder:
     def __init__(self, app: ir.App, settings: Mapping[str, Any]):
         self.app = app
@@ -145,7 +157,9 @@ class _Builder:
         self.invoker = self.names.account_id("invoker")
         self.invoker_email = self.names.account_email(self.invoker)
         self.agent_bindings: list[dict[str, Any]] = []
-        self.configs: dict[str, str] = {}  # function -> SLSN_FUNCTION_CONFIG (the same for all its units)
+        # function -> SLSN_FUNCTION_CONFIG, and (function, event unit?) -> environment: shared by every builder
+        # of the same app, so the check's size limit and the emit compute each environment once
+        self.configs, self.environments = _memo_for(app)
 
     # ------------------------------------------------------------ units
     def function_units(self, fn: ir.Function) -> list[Unit]:
@@ -226,6 +240,13 @@ class _Builder:
         return dict(sorted(out.items()))
 
     def environment(self, fn: ir.Function, unit: Unit) -> dict[str, str]:
+        key = (fn.name, bool(unit.event_trigger))  # units of a function differ only in their timeout limit
+        cached = self.environments.get(key)
+        if cached is None:
+            cached = self.environments[key] = self._environment(fn, unit)
+        return dict(cached)
+
+    def _environment(self, fn: ir.Function, unit: Unit) -> dict[str, str]:
         secret_names = tuple(("secret", s) for s in sorted(set(fn.secret_environment.values())))
         env = dict(fn.environment)
         env.update({
