@@ -74,7 +74,20 @@ def build_app(*, with_plugins: bool = True, only: str | None = None) -> typer.Ty
     return app
 
 
+# Commands that do a bounded amount of work and exit: they run without the cyclic garbage collector.
+BOUNDED_COMMANDS = {"validate", "schema", "package", "plan", "lint", "cost", "matrix", "plugins", "import", "init"}
+
+
 def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in BOUNDED_COMMANDS:
+        # Importing typer and pydantic, building the manifest models and compiling a large manifest
+        # allocate hundreds of thousands of objects that live until exit; the collector's repeated passes
+        # over them cost 10-25 % of a `package` run (0.34 s -> 0.30 s before the build at 1,000
+        # functions) and free nothing. Long-running commands (dev, deploy, logs --tail) keep it.
+        import gc
+
+        gc.disable()
     _exit(run(argv))
 
 

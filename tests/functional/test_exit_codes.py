@@ -33,3 +33,18 @@ def test_the_whole_output_arrives_through_a_pipe_before_the_fast_exit(cli):
     assert result.returncode == 0, result.stderr
     schema = json.loads(result.stdout)
     assert len(result.stdout) > 10_000 and "properties" in schema
+
+
+@pytest.mark.parametrize("args, collector_on", [(["schema"], False), (["--version"], True)])
+def test_bounded_commands_run_without_the_cyclic_collector(tmp_path, args, collector_on):
+    """main() turns the collector off for commands that do bounded work and exit (see BOUNDED_COMMANDS)."""
+    import subprocess
+    import sys
+
+    script = ("import atexit, gc, sys\n"
+              "atexit.register(lambda: sys.stderr.write(f'collector={gc.isenabled()}\\n'))\n"
+              f"sys.argv = ['sls-neutral', *{args!r}]\n"
+              "from sls_neutral.core.cli.main import main\nmain()\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"collector={collector_on}" in result.stderr
