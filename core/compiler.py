@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,7 @@ class _Compiler:
         for name, f in self.m.functions.items():
             base = ("functions", name)
             handler_file, handler_function = f.handler.rsplit(":", 1)
-            handler_file = Path(handler_file).as_posix()
+            handler_file = _posix(handler_file)
             self.check_handler(handler_file, handler_function, self.pos(*base, "handler"))
             if f.requirements:
                 req = self.loaded.root / f.requirements
@@ -127,10 +128,9 @@ class _Compiler:
         return dict(sorted(out.items()))
 
     def check_handler(self, file: str, function: str, position: Position) -> None:
-        path = (self.loaded.root / file)
         if file not in self._ast_cache:
             try:
-                tree = ast.parse(path.read_bytes(), filename=file)
+                tree = ast.parse((self.loaded.root / file).read_bytes(), filename=file)
                 self._ast_cache[file] = {n.name for n in tree.body
                                          if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Assign,
                                                            ast.ImportFrom, ast.Import, ast.ClassDef))
@@ -275,3 +275,9 @@ def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 def compile_app(loaded: LoadedManifest) -> ir.App:
     """LoadedManifest -> App; raises ManifestError with every cross-reference problem."""
     return _Compiler(loaded).run()
+
+
+@lru_cache(maxsize=None)
+def _posix(handler_file: str) -> str:
+    """A handler path as POSIX text; many functions share a handler file, so each is normalized once."""
+    return Path(handler_file).as_posix()
