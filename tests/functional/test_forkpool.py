@@ -113,3 +113,16 @@ def test_package_all_in_two_processes_writes_what_one_process_writes(cli, servic
     assert forked.stdout.replace("/forked/", "/single/") == single.stdout
     assert _tree(tmp_path / "forked") == _tree(tmp_path / "single")
     assert {p.name for p in (tmp_path / "forked").iterdir()} == {"aws", "gcp", "azure", "local"}
+
+
+def test_a_provider_that_refuses_the_manifest_stops_every_provider_before_anything_is_written(cli, tmp_path):
+    """The Azure host reserves /admin: -p all fails with that one error and writes no provider's files."""
+    import shutil
+    from pathlib import Path
+
+    service = tmp_path / "svc"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "lint_corpus" / "admin-star", service)
+    result = cli("package", "-p", "all", "-o", str(tmp_path / "out"), cwd=service)
+    assert result.returncode == 1
+    assert "reserves" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
