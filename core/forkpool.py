@@ -94,7 +94,8 @@ def _portable(exc: BaseException) -> BaseException:
         copy = pickle.loads(pickle.dumps(exc))
         if type(copy) is type(exc) and str(copy) == str(exc) and getattr(copy, "__dict__", {}).keys() == \
                 getattr(exc, "__dict__", {}).keys():
-            copy.add_note(f"(in the parallel build process)\n{detail}") if _debug() else None
+            if _debug():
+                copy.add_note(f"(in the parallel build process)\n{detail}")
             return copy
     except Exception:  # noqa: BLE001 - not picklable: fall through
         pass
