@@ -26,7 +26,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-LOG_WINDOW_S = 3600  # `logs` without --tail: the last hour
+LOG_WINDOW_S = 3600  # `logs` without --since: the last hour
+LOGS_SINCE = "logs_since"  # DeployContext.options key: `logs --since` as epoch seconds (absent without --since)
 MAX_LOG_LINES = 10_000
 
 
@@ -108,6 +109,41 @@ def without_envelope(value: Any) -> Any:
         if set(value) == {"input"}:
             return value["input"]
     return value
+
+
+def logs_since(ctx: Any, window_s: float = LOG_WINDOW_S) -> float:
+    """Where ``logs`` starts, in epoch seconds: ``--since`` (``ctx.options["logs_since"]``) or ``window_s`` ago.
+
+    The key is an option rather than a ``Provider.logs`` argument so providers written before ``--since``
+    keep working: they just ignore it.
+    """
+    given = (getattr(ctx, "options", None) or {}).get(LOGS_SINCE)
+    return float(given) if given is not None else time.time() - window_s
+
+
+SINCE_FORMS = ("a duration back from now (90s, 10m, 2h, 3d) or an ISO-8601 time "
+               "(2026-12-05T10:00:00Z, 2026-12-05T11:00:00+01:00; no offset means UTC)")
+
+
+def parse_since(value: str, now: float) -> float:
+    """``logs --since``: a duration back from ``now`` or an ISO-8601 time -> epoch seconds.
+
+    Raises ValueError naming the accepted forms.
+    """
+    from sls_neutral.core.manifest.units import parse_duration  # lazy: the manifest package imports pydantic
+
+    text = str(value).strip()
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("z", "Z") else text)
+    except ValueError:
+        raise ValueError(f"{value!r}: use {SINCE_FORMS}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
 
 
 def log_line(when: Any, text: Any, function: str, *, level: str | None = None, **extra: Any) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple, Optional
@@ -48,11 +49,15 @@ class Target(NamedTuple):
 
 
 def target(config: Path, stage: str | None, params: list[str] | None, provider: str | None,
-           endpoint_url: str | None = None) -> Target:
-    """Load the project and resolve the provider a command runs against (invoke, logs, workflow ...)."""
+           endpoint_url: str | None = None, options: Mapping[str, Any] | None = None) -> Target:
+    """Load the project and resolve the provider a command runs against (invoke, logs, workflow ...).
+
+    ``options`` become ``DeployContext.options`` (``logs --since`` passes ``logs_since`` this way).
+    """
     proj = project(config, stage, params)
     prov = proj.provider(provider)
-    return Target(proj, prov, proj.app_for(prov.name), proj.deploy_context(prov.name, endpoint_url=endpoint_url))
+    return Target(proj, prov, proj.app_for(prov.name),
+                  proj.deploy_context(prov.name, endpoint_url=endpoint_url, options=options))
 
 
 def require_declared(kind: str, name: str, declared) -> None:

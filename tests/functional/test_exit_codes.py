@@ -10,6 +10,7 @@ import pytest
     (["validate", "--bogus"], "No such option: --bogus"),
     (["invoke", "-f", "x"], "No such option: -f"),
     (["validate", "--output", "xml"], "'xml' is not one of"),
+    (["logs", "f", "--since", "yesterday"], "Invalid value for '--since'"),
 ])
 def test_usage_errors_exit_2_with_a_usage_line(cli, tmp_path, args, says):
     result = cli(*args, cwd=tmp_path)

@@ -70,3 +70,31 @@ def test_envelope_is_hidden_and_seen_ids_are_bounded(monkeypatch):
     assert remote.poll_interval(None) == 0.05
     monkeypatch.delenv("SLSN_POLL_INTERVAL")
     assert remote.poll_interval("http://127.0.0.1:1") == 0.2 and remote.poll_interval(None, real=5) == 5
+
+
+def test_parse_since_takes_a_duration_back_from_now_or_an_iso_time():
+    import pytest
+
+    now = 2_000_000_000.0
+    assert remote.parse_since("90s", now) == now - 90
+    assert remote.parse_since("10m", now) == now - 600
+    assert remote.parse_since("2h", now) == now - 7200
+    assert remote.parse_since("3d", now) == now - 3 * 86400
+    at_ten = dt.datetime(2026, 12, 5, 10, tzinfo=dt.UTC).timestamp()
+    assert remote.parse_since("2026-12-05T10:00:00Z", now) == at_ten
+    assert remote.parse_since("2026-12-05T11:00:00+01:00", now) == at_ten  # an offset counts
+    assert remote.parse_since("2026-12-05T10:00:00", now) == at_ten  # naive means UTC
+    for bad in ("yesterday", "10 minutes", "-5m", "2026-13-05T10:00:00Z", ""):
+        with pytest.raises(ValueError, match=r"a duration back from now \(90s, 10m, 2h, 3d\) or an ISO-8601 time"):
+            remote.parse_since(bad, now)
+
+
+def test_logs_since_is_the_option_or_the_last_hour():
+    from types import SimpleNamespace
+
+    given = SimpleNamespace(options={remote.LOGS_SINCE: 1234.5})
+    assert remote.logs_since(given) == 1234.5
+    before = dt.datetime.now(dt.UTC).timestamp()
+    default = remote.logs_since(SimpleNamespace(options={}))
+    assert before - remote.LOG_WINDOW_S - 1 <= default <= before - remote.LOG_WINDOW_S + 60
+    assert remote.logs_since(SimpleNamespace(options={}), window_s=60) > default
