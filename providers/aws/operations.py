@@ -251,7 +251,7 @@ def logs(app: ir.App, settings: dict[str, Any], function: str, ctx: DeployContex
     aws = _Aws(app, settings, ctx)
     group = log_group(aws.names, function)
     client = aws.clients("logs")
-    since = int((time.time() - remote.LOG_WINDOW_S) * 1000)
+    since = int(remote.logs_since(ctx) * 1000)  # --since, or the last hour
     seen = remote.Seen()
 
     def fetch() -> list[str]:

@@ -253,7 +253,7 @@ def _entry_text(entry: dict[str, Any]) -> Any:
 def logs(app: ir.App, function: str, ctx: DeployContext, *, tail: bool = False) -> list[str] | None:
     gcp = _Gcp(app, ctx)
     url = gcp.url(LOGGING_API, "v2/entries:list")
-    since = remote.iso(time.time() - remote.LOG_WINDOW_S)
+    since = remote.iso(remote.logs_since(ctx))  # --since, or the last hour
     seen = remote.Seen()
 
     def fetch() -> list[str]:

@@ -274,7 +274,8 @@ def test_invoke_of_a_function_that_is_not_deployed_is_a_clear_error(stage):
         provider.workflow_start(app, "flow", {}, context(root, url))
 
 
-def _put_log(url: str, group: str, message: str, stream: str = "2026/01/01/[$LATEST]abcdef0123") -> None:
+def _put_log(url: str, group: str, message: str, stream: str = "2026/01/01/[$LATEST]abcdef0123",
+             ago_s: float = 0) -> None:
     logs = boto3.client("logs", endpoint_url=url, region_name="us-east-1")
     try:
         logs.create_log_group(logGroupName=group)
@@ -285,7 +286,7 @@ def _put_log(url: str, group: str, message: str, stream: str = "2026/01/01/[$LAT
     except logs.exceptions.ResourceAlreadyExistsException:
         pass
     logs.put_log_events(logGroupName=group, logStreamName=stream,
-                        logEvents=[{"timestamp": int(time.time() * 1000), "message": message}])
+                        logEvents=[{"timestamp": int((time.time() - ago_s) * 1000), "message": message}])
 
 
 def test_logs_reads_the_functions_log_group_and_tail_follows_it(stage, monkeypatch):
@@ -317,6 +318,28 @@ def test_logs_reads_the_functions_log_group_and_tail_follows_it(stage, monkeypat
     out = [json.loads(line) for line in printed.getvalue().splitlines()]
     assert [line["message"] for line in out] == ["got", "second line"]  # each line printed once
     assert polls == [0.2, 0.2]
+
+
+def test_logs_since_moves_the_start_of_the_window(stage):
+    from dataclasses import replace
+
+    from sls_neutral.core import remote
+
+    url, root = stage
+    provider, app = provider_and_app(root)
+    group = "/aws/lambda/ops-dev-tick"
+    _put_log(url, group, "three hours ago", ago_s=3 * 3600)
+    _put_log(url, group, "two minutes ago", ago_s=120)
+
+    def messages(since=None):
+        ctx = context(root, url)
+        if since is not None:
+            ctx = replace(ctx, options={remote.LOGS_SINCE: time.time() - since})
+        return [json.loads(line)["message"] for line in provider.logs(app, "tick", ctx)]
+
+    assert messages() == ["two minutes ago"]  # without --since: the last hour
+    assert messages(since=4 * 3600) == ["three hours ago", "two minutes ago"]  # further back than the hour
+    assert messages(since=60) == []  # newer than both
 
 
 def test_workflow_start_wait_status_history_on_step_functions(stage, cli):

@@ -239,6 +239,31 @@ def test_logs_lists_the_units_entries_and_tail_follows_them(stage, monkeypatch):
         "handled 1", "from ctx.log", "handled 2"]
 
 
+def test_logs_since_moves_the_start_of_the_filter(stage):
+    import datetime as dt
+    from dataclasses import replace
+
+    from sls_neutral.core import remote
+
+    fake, root = stage
+    provider, app = provider_and_app(root)
+    now = dt.datetime.now(dt.UTC)
+    fake.state.log_entries += [
+        _entry("ops-dev-tick", remote.iso(now - dt.timedelta(hours=3)), "three hours ago", "s1"),
+        _entry("ops-dev-tick", remote.iso(now - dt.timedelta(minutes=2)), "two minutes ago", "s2")]
+
+    def messages(since=None):
+        ctx = context(root, fake)
+        if since is not None:
+            ctx = replace(ctx, options={remote.LOGS_SINCE: now.timestamp() - since})
+        return [json.loads(line)["message"] for line in provider.logs(app, "tick", ctx)]
+
+    assert messages() == ["two minutes ago"]  # without --since: the last hour
+    assert messages(since=4 * 3600) == ["three hours ago", "two minutes ago"]  # further back than the hour
+    assert fake.state.log_filters[-1].endswith(f'timestamp>="{remote.iso(now.timestamp() - 4 * 3600)}"')
+    assert messages(since=60) == []  # newer than both
+
+
 def test_workflow_start_wait_status_history_and_failure(stage, cli):
     fake, root = stage
     provider, app = provider_and_app(root)
