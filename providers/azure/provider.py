@@ -105,8 +105,11 @@ class AzureProvider(Provider):
 
     def logs(self, app: "App", function: str, ctx: DeployContext, *, tail: bool = False) -> Any:
         """Lines from Application Insights (traces, exceptions, invocations) of the function's Azure functions."""
+        from sls_neutral.core.remote import LOGS_SINCE
+
         api, clients, model = self._api(app, ctx)
-        return api.logs(clients, model, function, tail, say=lambda line: print(line, flush=True))
+        return api.logs(clients, model, function, tail, say=lambda line: print(line, flush=True),
+                        since=ctx.options.get(LOGS_SINCE))
 
     def workflow_start(self, app: "App", workflow: str, data: Any, ctx: DeployContext, *,
                        wait: bool = False) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import urllib.request
 import uuid
 from typing import Any
 
-from sls_neutral.core import ir
+from sls_neutral.core import ir, remote
 from sls_neutral.core.errors import DeployError, SlsnError
 
 DURABLE_STATUS = {"Pending": "RUNNING", "Running": "RUNNING", "ContinuedAsNew": "RUNNING", "Suspended": "RUNNING",
@@ -145,7 +145,7 @@ def workflow_history(clients, model, execution_id: str) -> list[dict[str, Any]]:
 INSIGHTS_QUERY_SCOPE = "https://api.applicationinsights.io/.default"
 INSIGHTS_QUERY_BASE = "https://api.applicationinsights.io"
 LOG_LINES = 1000
-LOG_SPAN = "P7D"
+LOG_SPAN = "P7D"  # `logs -p azure` without --since: the last 7 days (Application Insights keeps 90 by default)
 SEVERITY = {0: "debug", 1: "info", 2: "warning", 3: "error", 4: "critical"}
 
 
@@ -187,11 +187,18 @@ def log_query(names: list[str], since: str | None = None) -> str:
             "| order by timestamp asc")
 
 
-def _query(clients, app_id: str, kql: str) -> list[dict[str, Any]]:
+def log_span(since: float | None, now: float) -> str:
+    """The query API's ``timespan``: it applies on top of the KQL's own filter, so it must reach ``since``."""
+    if since is None or now - since <= 7 * 86400:
+        return LOG_SPAN
+    return f"P{int((now - since) // 86400) + 2}D"  # whole days, a day to spare on each side
+
+
+def _query(clients, app_id: str, kql: str, span: str = LOG_SPAN) -> list[dict[str, Any]]:
     base = clients.endpoint_url.rstrip("/") if clients.endpoint_url else INSIGHTS_QUERY_BASE
     token = clients.token() if clients.endpoint_url else clients.credential().get_token(INSIGHTS_QUERY_SCOPE).token
     status, _, raw = _request("POST", f"{base}/v1/apps/{urllib.parse.quote(app_id)}/query",
-                              {"query": kql, "timespan": LOG_SPAN}, {"Authorization": f"Bearer {token}"})
+                              {"query": kql, "timespan": span}, {"Authorization": f"Bearer {token}"})
     if status >= 300:
         raise DeployError(f"querying Application Insights failed: HTTP {status} {raw[:300]!r}",
                           hint="the caller needs Reader (or Monitoring Reader) on the Application Insights "
@@ -225,20 +232,25 @@ def log_line(row: dict[str, Any], function: str) -> str:
     return json.dumps(line, sort_keys=True, default=str)
 
 
-def logs(clients, model, function: str, tail: bool = False, *, say=print, poll_s: float | None = None):
+def logs(clients, model, function: str, tail: bool = False, *, say=print, poll_s: float | None = None,
+         since: float | None = None):
     """The function's log lines from Application Insights (every Azure function the manifest function became);
-    ``tail`` keeps polling for newer lines until interrupted. Ingestion takes a minute or two on Azure."""
+    ``tail`` keeps polling for newer lines until interrupted. Ingestion takes a minute or two on Azure.
+
+    ``since`` (epoch seconds, ``logs --since``) leaves out older lines; without it, the last 7 days."""
     names = [f.name for f in model.functions if f.target == function]
     if not names:
         raise SlsnError(f"function '{function}' has no Azure function to read logs of",
                         hint="workflow steps run inside the workflow's activity: read 'slsn-step'")
     app_id = insights_app_id(clients, model)
-    rows = _query(clients, app_id, log_query(names))
+    span = log_span(since, time.time())
+    start = remote.iso(since) if since is not None else None
+    rows = _query(clients, app_id, log_query(names, start), span)
     if not tail:
         return [log_line(r, function) for r in rows]
     interval = poll_s if poll_s is not None else (0.2 if clients.endpoint_url else 5.0)
     seen: set[tuple] = set()
-    since = None
+    last = None
     try:
         while True:
             for row in rows:
@@ -247,11 +259,11 @@ def logs(clients, model, function: str, tail: bool = False, *, say=print, poll_s
                     continue
                 seen.add(key)
                 say(log_line(row, function))
-                since = row.get("timestamp") or since
+                last = row.get("timestamp") or last
             time.sleep(interval)
             # from the last timestamp seen, inclusive: rows of one timestamp may arrive in two polls (``seen``
             # drops the repeats)
-            rows = _query(clients, app_id, log_query(names, since))
+            rows = _query(clients, app_id, log_query(names, last or start), span)
     except KeyboardInterrupt:
         return None
 

@@ -150,6 +150,29 @@ def test_logs_read_application_insights_for_every_azure_function_of_one_function
     assert text.returncode == 0 and "not this function's" in text.stdout
 
 
+def test_logs_since_leaves_out_older_lines(cli, small_service, fake_azure):
+    import datetime as dt
+
+    from sls_neutral.core import remote
+
+    _deploy(cli, small_service, fake_azure)
+    now = dt.datetime.now(dt.UTC)
+    fake_azure.telemetry += [_row(remote.iso(now - dt.timedelta(days=2)), "resize", "trace", "two days ago"),
+                             _row(remote.iso(now - dt.timedelta(minutes=5)), "resize", "trace", "five minutes ago")]
+
+    def messages(*since):
+        result = cli("logs", "resize", "-p", "azure", "--endpoint-url", fake_azure.url, *since, cwd=small_service)
+        assert result.returncode == 0, result.stderr
+        return [json.loads(line)["message"] for line in result.stdout.splitlines() if line]
+
+    assert messages() == ["two days ago", "five minutes ago"]  # without --since: Azure's 7 days, as before
+    assert "timestamp >=" not in fake_azure.queries[-1]
+    assert messages("--since", "1h") == ["five minutes ago"]
+    assert "timestamp >= datetime(" in fake_azure.queries[-1]
+    assert messages("--since", remote.iso(now - dt.timedelta(days=3))) == ["two days ago", "five minutes ago"]
+    assert messages("--since", "2m") == []
+
+
 def test_logs_tail_follows_new_lines(small_service, fake_azure, cli):
     import os
     import subprocess
