@@ -101,9 +101,30 @@ class FunctionLogs:
             self._fds.clear()
 
 
+def line_time(line: str) -> float | None:
+    """A log line's ``time`` field as epoch seconds; None when it has none that parses (naive means UTC)."""
+    if not line.lstrip().startswith("{"):
+        return None
+    try:
+        text = json.loads(line).get("time")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(text, str):
+        return None
+    try:
+        when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("z", "Z") else text)
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+
+
 def read_lines(path: Path, *, follow: bool = False, poll: float = 0.25,
-               stop: "threading.Event | None" = None) -> Iterator[str]:
-    """Lines of a log file; with ``follow`` keep waiting for new ones (``logs --tail``)."""
+               stop: "threading.Event | None" = None, since: float | None = None) -> Iterator[str]:
+    """Lines of a log file; with ``follow`` keep waiting for new ones (``logs --tail``).
+
+    ``since`` (epoch seconds, ``logs --since``) skips lines whose ``time`` is older; lines without a time that
+    parses are kept (a handler's own print output, a foreign line).
+    """
     path = Path(path)
     while follow and not path.exists():
         if stop is not None and stop.is_set():
@@ -115,6 +136,10 @@ def read_lines(path: Path, *, follow: bool = False, poll: float = 0.25,
         while True:
             line = fh.readline()
             if line:
+                if since is not None:
+                    when = line_time(line)
+                    if when is not None and when < since:
+                        continue
                 yield line.rstrip("\n")
                 continue
             if not follow or (stop is not None and stop.is_set()):

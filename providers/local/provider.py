@@ -191,18 +191,20 @@ class LocalProvider(Provider):
         return describe(app, Path(ctx.state_dir), ctx.root)
 
     def logs(self, app: Any, function: str, ctx: DeployContext, *, tail: bool = False) -> Any:
+        from sls_neutral.core.remote import LOGS_SINCE
         from sls_neutral.providers.local.logs import log_file, read_lines
 
         if function not in app.functions:
             raise SlsnError(f"function '{function}' is not declared",
                             hint=did_you_mean(function, app.functions) or "see 'sls-neutral info'")
         path = log_file(Path(ctx.state_dir), function)
+        since = ctx.options.get(LOGS_SINCE)  # --since; without it, the whole file
         if not tail:
             if not path.exists():
                 return []
-            return list(read_lines(path))
+            return list(read_lines(path, since=since))
         try:
-            for line in read_lines(path, follow=True):
+            for line in read_lines(path, follow=True, since=since):
                 print(line, flush=True)
         except KeyboardInterrupt:
             pass
