@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -42,5 +43,11 @@ def register(app) -> None:
                        options={LOGS_SINCE: since} if since is not None else None)
         require_declared("function", function, there.app.functions)
         result = there.provider.logs(there.app, function, there.context, tail=tail)
-        if result is not None:
+        if result == [] and output == OutputFormat.text:
+            # nothing on stdout (a blank line read like a log line); say why on stderr
+            from sls_neutral.core.remote import iso
+
+            window = f"since {iso(since)}" if since is not None else "in the default window (see 'logs --help')"
+            sys.stderr.write(f"no log lines for function '{function}' {window}\n")
+        elif result is not None:
             emit(result, output, "\n".join(result) if isinstance(result, list) else str(result))

@@ -57,6 +57,16 @@ def test_logs_of_an_unknown_function(service_copy, cli):
     assert result.returncode == 1 and "resize" in result.stderr
 
 
+def test_logs_with_nothing_to_show_print_nothing_and_say_so(service_copy, cli):
+    root = service_copy("photo-pipeline")
+    text = cli("logs", "resize", "--since", "2026-01-01T00:00:00Z", cwd=root)
+    assert text.returncode == 0, text.stderr
+    assert text.stdout == ""  # no blank line that reads like a log line
+    assert "no log lines for function 'resize' since 2026-01-01T00:00:00" in text.stderr
+    as_json = cli("logs", "resize", "--output", "json", cwd=root)
+    assert as_json.returncode == 0 and as_json.stdout.strip() == "[]"
+
+
 def test_foreground_deploy_serves_until_ctrl_c(service_copy):
     pytest.importorskip("sls_neutral.providers.local.workers", reason="the worker pool is not installed")
     import signal
