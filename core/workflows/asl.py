@@ -53,6 +53,19 @@ def compile_asl(workflow: ir.Workflow, task_resource: Callable[[str], str]) -> d
     return _Builder(workflow, task_resource).build()
 
 
+def asl_step_names(workflow: ir.Workflow) -> dict[str, str | None]:
+    """Every state name :func:`compile_asl` gives the workflow -> the manifest step it belongs to.
+
+    ``reserve``, ``reserve.2``, ``reserve.done`` and ``check.catch1.error`` all map to their step; a state that
+    belongs to no step (the terminal ``Done``) maps to None. States inside parallel branches and map iterations
+    map to the step they were compiled from. Names are what the compiler gives (the same workflow compiles the
+    same way), so ``workflow history`` can report the user's step names.
+    """
+    builder = _Builder(workflow, str)
+    builder.build()
+    return dict(builder.origins)
+
+
 def asl_error_names(names: tuple[str, ...] | list[str]) -> list[str]:
     """The ASL ErrorEquals list for workflow error names (``all`` alone becomes ``States.ALL``)."""
     names = error_names(names)
@@ -232,6 +245,8 @@ class _Builder:
         self.workflow = workflow
         self.task_resource = task_resource
         self.names: set[str] = set()
+        self.origins: dict[str, str | None] = {}  # state name -> manifest step (None: plumbing)
+        self.current: list[str] = []  # the manifest steps being compiled, innermost last
 
     def build(self) -> dict[str, Any]:
         scope = _Scope({})
@@ -249,6 +264,7 @@ class _Builder:
             suffix = f"-{n}"
             candidate, n = wanted[:80 - len(suffix)] + suffix, n + 1
         self.names.add(candidate)
+        self.origins[candidate] = self.current[-1] if self.current else None
         return candidate
 
     def add(self, scope: _Scope, name: str, state: dict[str, Any], next_: str | None) -> str:
@@ -263,6 +279,7 @@ class _Builder:
     def terminal(self, scope: _Scope) -> str:
         if not scope.end:
             name = self.name("Done")
+            self.origins[name] = None  # the end of a state list, whichever step made it first
             scope.states[name] = {"Type": "Pass", "End": True}
             scope.end.append(name)
         return scope.end[0]
@@ -302,7 +319,11 @@ class _Builder:
     # -------------------------------------------------------- steps
     def step(self, step: ir.Step, next_: str | None, scope: _Scope) -> str | None:
         handler = getattr(self, f"step_{step.kind}")
-        return handler(step, next_, scope)
+        self.current.append(step.name)
+        try:
+            return handler(step, next_, scope)
+        finally:
+            self.current.pop()
 
     def step_call(self, step: ir.CallStep, next_: str | None, scope: _Scope) -> str:
         state: dict[str, Any] = {"Type": "Task", "Resource": self.task_resource(step.function)}

@@ -44,6 +44,19 @@ def compile_gcp(workflow: ir.Workflow, function_url: Callable[[str], str]) -> di
     return _Builder(workflow, function_url).build()
 
 
+def gcp_step_names(workflow: ir.Workflow) -> dict[str, str | None]:
+    """Every name :func:`compile_gcp` gives in ``main`` -> the manifest step it belongs to.
+
+    ``charge_card``, ``charge_card_response`` and ``charge_card_result`` map to ``charge-card``; ``init`` and
+    ``done`` (and any other name outside the steps) map to None. Variables are listed too (they share the
+    name space). Steps of the subworkflows (``slsn_error``, the retry predicates) are not listed: they are
+    plumbing, told apart by their routine. ``workflow history`` uses this to report the user's step names.
+    """
+    builder = _Builder(workflow, str)
+    builder.build()
+    return dict(builder.origins)
+
+
 def to_yaml(definition: dict[str, Any]) -> str:
     """Deterministic YAML (insertion order, block style, LF)."""
     from ruamel.yaml import YAML
@@ -185,6 +198,8 @@ class _Builder:
         self.function_url = function_url
         self.names: set[str] = set()
         self.subworkflows: dict[str, Any] = {}
+        self.origins: dict[str, str | None] = {}  # step or variable name -> manifest step (None: plumbing)
+        self.current: list[str] = []  # the manifest steps being compiled, innermost last
 
     def name(self, wanted: str) -> str:
         base = _ident(wanted)
@@ -192,6 +207,7 @@ class _Builder:
         while candidate in self.names:
             candidate, n = f"{base}_{n}", n + 1
         self.names.add(candidate)
+        self.origins[candidate] = self.current[-1] if self.current else None
         return candidate
 
     def build(self) -> dict[str, Any]:
@@ -206,7 +222,11 @@ class _Builder:
     def seq(self, steps: tuple[ir.Step, ...], var: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for step in steps:
-            out.extend(getattr(self, f"step_{step.kind}")(step, var))
+            self.current.append(step.name)
+            try:
+                out.extend(getattr(self, f"step_{step.kind}")(step, var))
+            finally:
+                self.current.pop()
         return out
 
     # -------------------------------------------------------- writing paths
