@@ -13,7 +13,8 @@ account and partition (STS). Every client honours ``--endpoint-url`` (a moto ser
   polls from the last event's time until Ctrl-C.
 - workflows: Step Functions ``start_execution`` (the input gets the ``_slsn`` correlation envelope, as the HTTP
   starter sends it), ``describe_execution`` (``--wait`` polls it) and ``get_execution_history`` mapped to the
-  local engine's event names.
+  local engine's event names and the manifest's step names (``asl_step_names``; the state's own name stays in
+  ``detail.state`` where it differs).
 """
 
 from __future__ import annotations
@@ -369,8 +370,9 @@ def _details(event: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def history_event(event: dict[str, Any], step: str | None) -> dict[str, Any]:
-    """One Step Functions history event in the neutral shape."""
+def history_event(event: dict[str, Any], step: str | None, state: str | None = None) -> dict[str, Any]:
+    """One Step Functions history event in the neutral shape: ``step`` is the manifest step, ``state`` the
+    compiled state's name, kept in ``detail["state"]`` where it differs (``tidy.2``, the terminal ``Done``)."""
     aws_type = event["type"]
     details = _details(event)
     if aws_type.endswith("StateEntered") and aws_type != "WaitStateEntered":
@@ -391,6 +393,8 @@ def history_event(event: dict[str, Any], step: str | None) -> dict[str, Any]:
         detail["error"] = "Timeout"
     if aws_type != neutral:
         detail["aws"] = aws_type
+    if state is not None and state != step:
+        detail["state"] = state
     return {"seq": event["id"], "time": remote.iso(event.get("timestamp")), "type": neutral, "step": step,
             "detail": detail}
 
@@ -408,11 +412,23 @@ def workflow_history(app: ir.App, settings: dict[str, Any], execution_id: str,
         if not page.get("nextToken"):
             break
         kwargs["nextToken"] = page["nextToken"]
-    steps: dict[int, str | None] = {}
+    origins = _step_origins(aws, arn)
+    states: dict[int, str | None] = {}
     out = []
     for event in sorted(raw, key=lambda e: e["id"]):
         name = _details(event).get("name") if event["type"].endswith(("StateEntered", "StateExited")) else None
-        step = None if event["type"].startswith("Execution") else name or steps.get(event.get("previousEventId") or 0)
-        steps[event["id"]] = step
-        out.append(history_event(event, step))
+        state = None if event["type"].startswith("Execution") else name or states.get(
+            event.get("previousEventId") or 0)
+        states[event["id"]] = state
+        # a state the current manifest does not compile to (an older deployment) keeps its own name
+        step = origins.get(state, state) if state is not None else None
+        out.append(history_event(event, step, state))
     return out
+
+
+def _step_origins(aws: _Aws, execution_arn: str) -> dict[str, str | None]:
+    """The workflow's state names -> manifest step names (core/workflows/asl.py compiles the same names)."""
+    from sls_neutral.core.workflows.asl import asl_step_names
+
+    workflow = _workflow_of(aws, execution_arn)
+    return asl_step_names(aws.app.workflows[workflow]) if workflow else {}

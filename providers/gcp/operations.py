@@ -15,7 +15,8 @@ endpoint with anonymous credentials (the test suite's fake control plane), as th
 - workflows: the Workflow Executions REST API (v1) with the deploy's credentials -- the ``executions_v1``
   client of google-cloud-workflows has a gRPC transport only, which an emulator or the fake does not speak:
   create (the input gets the ``_slsn`` correlation envelope, as the HTTP starter sends it), get (``--wait``
-  polls), and ``stepEntries`` for the history (only start/end events where that list is not available).
+  polls), and ``stepEntries`` for the history (only start/end events where that list is not available), with
+  the manifest's step names (``gcp_step_names``; the compiled step's name stays in ``detail.gcp_step``).
 """
 
 from __future__ import annotations
@@ -384,6 +385,22 @@ def _step_entries(gcp: _Gcp, execution_name: str) -> list[dict[str, Any]] | None
         params["pageToken"] = page["nextPageToken"]
 
 
+def _step_origins(gcp: _Gcp, execution_name: str) -> dict[str, str | None]:
+    """The workflow's compiled step names -> manifest step names (core/workflows/gcp.py compiles the same)."""
+    from sls_neutral.core.workflows.gcp import gcp_step_names
+
+    workflow = _workflow_of(gcp, execution_name)
+    return gcp_step_names(gcp.app.workflows[workflow]) if workflow else {}
+
+
+def _manifest_step(origins: dict[str, str | None], routine: str, compiled: str) -> str | None:
+    """The manifest step of a step entry: None for plumbing (``init``, ``done``, the subworkflows' steps); a
+    name the current manifest does not compile to (an older deployment) is kept as it came."""
+    if routine != "main":
+        return None
+    return origins.get(compiled, compiled) if compiled else None
+
+
 def workflow_history(app: ir.App, execution_id: str, ctx: DeployContext) -> list[dict[str, Any]]:
     gcp = _Gcp(app, ctx)
     execution = _get(gcp, execution_id)
@@ -391,22 +408,29 @@ def workflow_history(app: ir.App, execution_id: str, ctx: DeployContext) -> list
     events: list[dict[str, Any]] = [{"seq": 0, "time": status["started"], "type": "ExecutionStarted", "step": None,
                                      "detail": {"input": status["input"]}}]
     entries = _step_entries(gcp, execution["name"])
+    origins = _step_origins(gcp, execution["name"])
     for entry in sorted(entries or [], key=lambda e: int(e.get("entryId") or 0)):
         state = entry.get("state", "")
         routine = entry.get("routine") or "main"
-        step = entry.get("step") or ""
+        compiled = entry.get("step") or ""
+        step = _manifest_step(origins, routine, compiled)
         detail: dict[str, Any] = {"kind": str(entry.get("stepType", "")).removeprefix("STEP_").lower()}
         if routine != "main":
             detail["routine"] = routine
+        if compiled != step:
+            detail["gcp_step"] = compiled
         if entry.get("exception"):
             detail["error"], detail["cause"] = _error(entry["exception"].get("payload", ""))
         events.append({"seq": int(entry.get("entryId") or len(events)),
                        "time": entry.get("updateTime") if state != "STATE_IN_PROGRESS" else entry.get("createTime"),
                        "type": STEP_STATES.get(state, state or "Step"), "step": step, "detail": detail})
     if entries is None and status.get("current_steps"):
-        for step in status["current_steps"]:
-            events.append({"seq": len(events), "time": "", "type": "StepStarted", "step": step,
-                           "detail": {"note": "current step (step entries are not available)"}})
+        for compiled in status["current_steps"]:
+            step = _manifest_step(origins, "main", compiled)
+            detail = {"note": "current step (step entries are not available)"}
+            if compiled != step:
+                detail["gcp_step"] = compiled
+            events.append({"seq": len(events), "time": "", "type": "StepStarted", "step": step, "detail": detail})
     end = {"SUCCEEDED": ("ExecutionSucceeded", {"output": status.get("output")}),
            "FAILED": ("ExecutionFailed", {"error": status.get("error"), "cause": status.get("cause")}),
            "ABORTED": ("ExecutionAborted", {})}.get(status["status"])

@@ -61,6 +61,8 @@ workflows:
     timeout: 5m
     steps:
       - one: {call: step, result: $.out}
+      - charge-card: {call: step, result: $.paid}
+      - tidy-up: {set: {$.a: 1, $.b: 2}}
 """
 
 HANDLERS = """\
@@ -372,6 +374,13 @@ def test_workflow_start_wait_status_history_on_step_functions(stage, cli):
     assert {e["step"] for e in history if e["type"] == "CallSucceeded"} <= {e["step"] for e in history
                                                                            if e["type"] == "StepStarted"}
     assert history[0]["detail"]["input"] == {"order": 2}
+    # the manifest's step names, not the compiled states' (tidy-up's second assignment is the state tidy-up.2)
+    assert [(e["type"], e["step"], e["detail"].get("state")) for e in history if e["type"].startswith("Step")] == [
+        ("StepStarted", "one", None), ("StepSucceeded", "one", None),
+        ("StepStarted", "charge-card", None), ("StepSucceeded", "charge-card", None),
+        ("StepStarted", "tidy-up", None), ("StepSucceeded", "tidy-up", None),
+        ("StepStarted", "tidy-up", "tidy-up.2"), ("StepSucceeded", "tidy-up", "tidy-up.2")]
+    assert [e["step"] for e in history if e["type"] == "CallSucceeded"] == ["one", "charge-card"]
 
     text = cli("workflow", "history", done["execution_id"], "-p", "aws", "--endpoint-url", url, cwd=root)
     assert text.returncode == 0, text.stderr

@@ -65,6 +65,8 @@ workflows:
   flow:
     steps:
       - one: {call: step, result: $.out}
+      - charge-card: {call: step, result: $.paid}
+      - tidy-up: {set: {$.a: 1, $.b: 2}}
 """
 
 HANDLERS = """\
@@ -281,9 +283,12 @@ def test_workflow_start_wait_status_history_and_failure(stage, cli):
     assert short["execution_id"] == done["execution_id"] and short["status"] == "SUCCEEDED"
 
     history = provider.workflow_history(app, done["execution_id"], ctx)
-    assert [(e["type"], e["step"]) for e in history] == [
-        ("ExecutionStarted", None), ("StepSucceeded", "init"), ("StepSucceeded", "one"),
-        ("StepSucceeded", "one_result"), ("StepSucceeded", "done"), ("ExecutionSucceeded", None)]
+    # the manifest's step names; the compiled step's name stays in detail.gcp_step where it differs
+    assert [(e["type"], e["step"], e["detail"].get("gcp_step")) for e in history] == [
+        ("ExecutionStarted", None, None), ("StepSucceeded", None, "init"), ("StepSucceeded", "one", None),
+        ("StepSucceeded", "one", "one_result"), ("StepSucceeded", "charge-card", "charge_card"),
+        ("StepSucceeded", "charge-card", "charge_card_result"), ("StepSucceeded", "tidy-up", "tidy_up"),
+        ("StepSucceeded", None, "done"), ("ExecutionSucceeded", None, None)]
     text = cli("workflow", "history", done["execution_id"], "-p", "gcp", "--endpoint-url", fake.url, cwd=root)
     assert text.returncode == 0 and text.stdout.splitlines()[0].split() == ["SEQ", "TIME", "TYPE", "STEP", "DETAIL"]
     assert '{"kind": "call"}' in text.stdout and "{'" not in text.stdout
@@ -296,6 +301,7 @@ def test_workflow_start_wait_status_history_and_failure(stage, cli):
     assert (failed["status"], failed["error"], failed["cause"]) == ("FAILED", "PaymentDeclined", "card declined")
     history = provider.workflow_history(app, failed["execution_id"], ctx)
     assert history[-2]["type"] == "StepFailed" and history[-2]["detail"]["error"] == "PaymentDeclined"
+    assert (history[-2]["step"], history[-2]["detail"]["gcp_step"]) == (None, "done")  # where the fake fails
     assert history[-1]["type"] == "ExecutionFailed"
 
     from sls_neutral.core.errors import SlsnError

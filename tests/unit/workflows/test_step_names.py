@@ -125,3 +125,23 @@ def test_gcp_step_names_do_not_change_the_definition():
     gcp_step_names(wf)
     assert compile_gcp(wf, str) == before
 
+
+def test_aws_history_event_reports_the_step_and_keeps_the_state():
+    from sls_neutral.providers.aws.operations import history_event
+
+    entered = {"id": 7, "type": "PassStateEntered", "stateEnteredEventDetails": {"name": "tidy-up.2"}}
+    event = history_event(entered, "tidy-up", "tidy-up.2")
+    assert (event["type"], event["step"], event["detail"]) == (
+        "StepStarted", "tidy-up", {"aws": "PassStateEntered", "state": "tidy-up.2"})
+    assert "state" not in history_event(entered, "tidy-up", "tidy-up")["detail"]  # the same name: not repeated
+    assert history_event(entered, None, "Done")["detail"]["state"] == "Done"  # plumbing: no step
+
+
+def test_gcp_step_entries_map_main_steps_and_leave_subworkflows_as_plumbing():
+    from sls_neutral.providers.gcp.operations import _manifest_step
+
+    origins = gcp_step_names(workflow())
+    assert _manifest_step(origins, "main", "charge_card_result") == "charge-card"
+    assert _manifest_step(origins, "main", "init") is None
+    assert _manifest_step(origins, "slsn_error", "named") is None  # a subworkflow's step
+    assert _manifest_step(origins, "main", "renamed_since") == "renamed_since"  # an older deployment's name
