@@ -138,12 +138,15 @@ def parse_since(value: str, now: float) -> float:
     except ValueError:
         pass
     try:
-        when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("z", "Z") else text)
+        return epoch_of_iso(text)
     except ValueError:
         raise ValueError(f"{value!r}: use {SINCE_FORMS}") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
+
+
+def epoch_of_iso(text: str) -> float:
+    """An ISO-8601 time (a trailing ``Z``, an offset, or none meaning UTC) -> epoch seconds; ValueError if not one."""
+    when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("z", "Z") else text)
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 def log_line(when: Any, text: Any, function: str, *, level: str | None = None, **extra: Any) -> str:

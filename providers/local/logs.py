@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from sls_neutral.core.remote import epoch_of_iso
+
 
 def log_dir(state_dir: Path) -> Path:
     return Path(state_dir) / "logs"
@@ -112,10 +114,9 @@ def line_time(line: str) -> float | None:
     if not isinstance(text, str):
         return None
     try:
-        when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("z", "Z") else text)
+        return epoch_of_iso(text)
     except ValueError:
         return None
-    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def read_lines(path: Path, *, follow: bool = False, poll: float = 0.25,
