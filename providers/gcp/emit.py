@@ -131,16 +131,16 @@ def function_requirements(app: ir.App, fn: ir.Function) -> bytes:
     return requirements(app, fn, kinds).encode("utf-8")
 
 
-def function_files(app: ir.App, fn: ir.Function, shared: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
+def function_files(app: ir.App, fn: ir.Function, shared: Mapping[str, bytes] | None = None,
+                   requirements_txt: bytes | None = None) -> dict[str, bytes]:
     """The files of a function's zip: they depend on its handler file and its requirements, nothing else."""
     files = dict(function_sources(app.root, fn.handler_file))
     files.update(_shared_files() if shared is None else shared)
-    files["requirements.txt"] = function_requirements(app, fn)
+    files["requirements.txt"] = function_requirements(app, fn) if requirements_txt is None else requirements_txt
     return files
 
 
-def starter_files(app: ir.App, wf: ir.Workflow | None = None,
-                  shared: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
+def starter_files(app: ir.App, shared: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
     """The files of a workflow starter's zip: the same for every workflow (the workflow is configuration)."""
     files = dict(_shared_files() if shared is None else shared)
     files["requirements.txt"] = requirements(app, None, {"workflow"}).encode("utf-8")
@@ -183,11 +183,12 @@ def emit(app: ir.App, settings: Mapping[str, Any], artifacts) -> dict[str, Any]:
         _add_source(artifacts, path, data, files, folders)
 
     for fname, fn in sorted(app.functions.items()):
-        add(f"functions/{fname}", (fn.handler_file, function_requirements(app, fn)),
-            lambda fn=fn: function_files(app, fn, shared))
+        wanted = function_requirements(app, fn)  # read once: it is part of the key and of the zip
+        add(f"functions/{fname}", (fn.handler_file, wanted),
+            lambda fn=fn, wanted=wanted: function_files(app, fn, shared, wanted))
     for wname, wf in sorted(app.workflows.items()):
         if any(isinstance(t, ir.HttpTrigger) for t in wf.triggers):
-            add(f"starters/{wname}", (None, b""), lambda wf=wf: starter_files(app, wf, shared))
+            add(f"starters/{wname}", (None, b""), lambda: starter_files(app, shared))
     yaml_by_workflow = compile_workflows(app, settings, units=units)
     for wname, text in yaml_by_workflow.items():
         artifacts.add(f"workflows/{wname}.yaml", text)
