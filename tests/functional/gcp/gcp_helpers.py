@@ -157,3 +157,8 @@ def set_env(monkeypatch, env: dict[str, str]) -> None:
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+    # At cold start the runtime writes each secret-backed variable into os.environ (SLSN_SECRET_ENV maps
+    # them); put them under monkeypatch too, or a secret filled here leaks into later tests' subprocesses
+    # (it made the scheduled-cleanup example's "no secret configured" case pass the secret along).
+    for key in json.loads(env.get("SLSN_SECRET_ENV") or "{}"):
+        monkeypatch.delenv(key, raising=False)
