@@ -17,13 +17,12 @@ import os
 import re
 import shutil
 import stat
-import struct
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
 
+from sls_neutral.core import zipbytes
 from sls_neutral.core.errors import PermissionDeniedError, SlsnError
 
 INDEX = "artifacts.json"
@@ -140,13 +139,16 @@ def sha256(data: bytes) -> str:
 
 _DIGESTS: dict[int, tuple[bytes, str]] = {}
 _ZIP_CACHE: dict[str, bytes] = {}
-_MEMBER_CACHE: dict[tuple[str, int, str], tuple[bytes, bytes]] = {}
+_MEMBER_CACHE = zipbytes.MEMBER_CACHE
+# While a build is recorded for the incremental path (sls_neutral.core.buildrecord): the entries of every
+# archive made, by the id of its bytes (several calls may return one memoized archive), and every members
+# digest computed. None otherwise.
+ZIP_RECIPES: dict[int, tuple[bytes, list[list[tuple[str, int, str, bytes]]]]] | None = None
+MEMBER_DIGESTS: list[tuple[str, list[tuple[str, bytes]]]] | None = None
 _ZIP_DISK_CACHE: Path | None = None
 # Below this many uncompressed bytes a zip is assembled from the in-memory member cache faster than it
 # is read back from disk; above it (dependencies) the compressed zip is kept in the disk cache.
 DISK_CACHE_MIN_BYTES = 1 << 20
-_CENTRAL = struct.Struct(zipfile.structCentralDir)
-_END = struct.Struct(zipfile.structEndArchive)
 
 
 def set_zip_cache_dir(path: Path | None) -> None:
@@ -155,50 +157,8 @@ def set_zip_cache_dir(path: Path | None) -> None:
     _ZIP_DISK_CACHE = Path(path) if path else None
 
 
-def _member(name: str, data: bytes, mode: int, digest: str) -> tuple[bytes, bytes]:
-    """(local header + deflated data, central directory record with offset 0) of one entry, compressed once.
-
-    Byte for byte what ``zipfile.ZipFile.writestr`` writes for the same ZipInfo (tests/unit/core/test_zip_bytes.py).
-    """
-    key = (name, mode, digest)
-    cached = _MEMBER_CACHE.get(key)
-    if cached is not None:
-        return cached
-    info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-    info.external_attr = ((stat.S_IFREG | mode) & 0xFFFF) << 16
-    info.create_system = 3
-    info.compress_type = zipfile.ZIP_DEFLATED
-    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
-    body = compressor.compress(data) + compressor.flush()
-    info.file_size = len(data)
-    info.compress_size = len(body)
-    info.CRC = zlib.crc32(data)
-    local = info.FileHeader(False) + body
-    filename, flag_bits = info._encodeFilenameFlags()
-    dt = info.date_time
-    dosdate = (dt[0] - 1980) << 9 | dt[1] << 5 | dt[2]
-    dostime = dt[3] << 11 | dt[4] << 5 | (dt[5] // 2)
-    central = _CENTRAL.pack(zipfile.stringCentralDir, info.create_version, info.create_system, info.extract_version,
-                            info.reserved, flag_bits, info.compress_type, dostime, dosdate, info.CRC,
-                            info.compress_size, info.file_size, len(filename), 0, 0, 0, info.internal_attr,
-                            info.external_attr, 0) + filename
-    _MEMBER_CACHE[key] = (local, central)
-    return local, central
-
-
-def _assemble(entries: list[tuple[str, bytes, int, str]]) -> bytes:
-    parts: list[bytes] = []
-    centrals: list[bytes] = []
-    offset = 0
-    for name, data, mode, digest in entries:
-        local, central = _member(name, data, mode, digest)
-        parts.append(local)
-        centrals.append(central[:_CENTRAL.size - 4] + struct.pack("<L", offset) + central[_CENTRAL.size:])
-        offset += len(local)
-    directory = b"".join(centrals)
-    count = len(entries)
-    return b"".join(parts) + directory + _END.pack(zipfile.stringEndArchive, 0, 0, count, count, len(directory),
-                                                   offset, 0)
+_member = zipbytes.member
+_assemble = zipbytes.assemble
 
 
 def _zipfile_bytes(entries: list[tuple[str, bytes, int, str]]) -> bytes:
@@ -222,17 +182,22 @@ def deterministic_zip(files: Mapping[str, bytes | tuple[bytes, int]]) -> bytes:
     hash, and large ones are also kept on disk across builds.
     """
     entries = []
-    digest = hashlib.sha256()
     total = 0
     for name in sorted(files):
         value = files[name]
         data, mode = (value if isinstance(value, tuple) else (value, FILE_MODE))
         name = safe_relpath(name)
-        member_digest = sha256(data)
-        entries.append((name, data, mode, member_digest))
+        entries.append((name, data, mode, sha256(data)))
         total += len(data)
-        digest.update(name.encode() + b"\0" + oct(mode).encode() + b"\0" + member_digest.encode() + b"\n")
-    key = digest.hexdigest()
+    result = _zip_of(entries, total)
+    if ZIP_RECIPES is not None:
+        recipe = ZIP_RECIPES.setdefault(id(result), (result, []))
+        recipe[1].append([(name, mode, digest, data) for name, data, mode, digest in entries])
+    return result
+
+
+def _zip_of(entries: list[tuple[str, bytes, int, str]], total: int) -> bytes:
+    key = zipbytes.content_key(entries)
     cached = _ZIP_CACHE.get(key)
     if cached is not None:
         return cached
@@ -241,10 +206,7 @@ def deterministic_zip(files: Mapping[str, bytes | tuple[bytes, int]]) -> bytes:
         cached = disk.read_bytes()
         _ZIP_CACHE[key] = cached
         return cached
-    if total * 1.05 + 64 * len(entries) + 4096 > zipfile.ZIP64_LIMIT or len(entries) >= 0xFFFF:
-        result = _zipfile_bytes(entries)
-    else:
-        result = _assemble(entries)
+    result = _assemble(entries) if zipbytes.fits_plain(total, len(entries)) else _zipfile_bytes(entries)
     _ZIP_CACHE[key] = result
     if disk is not None:
         try:
@@ -255,6 +217,21 @@ def deterministic_zip(files: Mapping[str, bytes | tuple[bytes, int]]) -> bytes:
         except OSError:
             pass  # the cache is an optimisation; a read-only disk must not fail the build
     return result
+
+
+def members_digest(files: Mapping[str, bytes]) -> str:
+    """One digest of a set of files (names and contents), independent of how they are archived.
+
+    A deployment can compare it with what it deployed without downloading the archive, and it does not
+    change when the archive format does (a new zlib). Formula: sha256 over ``name NUL sha256(content) LF``
+    for the sorted names.
+    """
+    names = sorted(files)
+    digest = hashlib.sha256(b"".join(b"%s\0%s\n" % (name.encode("utf-8"), sha256(files[name]).encode())
+                                     for name in names)).hexdigest()
+    if MEMBER_DIGESTS is not None:
+        MEMBER_DIGESTS.append((digest, [(name, files[name]) for name in names]))
+    return digest
 
 
 def safe_extract(zip_bytes: bytes, target: Path) -> list[str]:
@@ -377,7 +354,10 @@ class ArtifactSet:
         shutil.rmtree(tmp, ignore_errors=True)
         try:
             tmp.mkdir()
-            _write_files(tmp, rendered, self._mode)
+            # the index last: no file of the set is newer than it (hard links change a file's ctime), which
+            # is how a later build knows nothing was touched since (here and in core/replay.py)
+            _write_files(tmp, {p: d for p, d in rendered.items() if p != INDEX}, self._mode)
+            _write_one(tmp / INDEX, rendered[INDEX], FILE_MODE, replace=False)
             if out_dir.exists():
                 os.rename(out_dir, old)
             os.rename(tmp, out_dir)
