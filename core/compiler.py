@@ -8,7 +8,6 @@ referenced. All problems are collected and raised together with file:line.
 
 from __future__ import annotations
 
-import ast
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 from sls_neutral.core import ir
 from sls_neutral.core.errors import Diagnostic, ManifestError, Position, did_you_mean
 from sls_neutral.core.manifest import LoadedManifest, schema
+from sls_neutral.core.sources import defined_names, read_handler
 
 DEFAULT_MEMORY_MB = 256
 DEFAULT_TIMEOUT_S = 10.0
@@ -130,11 +130,7 @@ class _Compiler:
     def check_handler(self, file: str, function: str, position: Position) -> None:
         if file not in self._ast_cache:
             try:
-                tree = ast.parse((self.loaded.root / file).read_bytes(), filename=file)
-                self._ast_cache[file] = {n.name for n in tree.body
-                                         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Assign,
-                                                           ast.ImportFrom, ast.Import, ast.ClassDef))
-                                         and hasattr(n, "name")} | _assigned_names(tree)
+                self._ast_cache[file] = defined_names(read_handler(self.loaded.root, file), file)
             except FileNotFoundError:
                 self._ast_cache[file] = None
             except SyntaxError as exc:
@@ -245,16 +241,6 @@ class _Compiler:
             plugins=tuple(m.plugins), extensions=dict(sorted(self.loaded.extensions.items())),
             manifest_file=self.loaded.doc.file, root=self.loaded.root,
         )
-
-
-def _assigned_names(tree: ast.Module) -> set[str]:
-    names: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.Assign):
-            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
-    return names
 
 
 def _env_text(value: Any) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from sls_neutral.core import ir
 from sls_neutral.core.errors import SlsnError
 from sls_neutral.core.sources import function_sources as core_function_sources
-from sls_neutral.core.sources import import_closure, namespace_init, runtime_files  # noqa: F401 (re-exported)
+from sls_neutral.core.sources import import_closure, namespace_init, read_tracked, runtime_files  # noqa: F401 (re-exported)
 
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 _DEPS_MEMO: dict[str, dict[str, bytes]] = {}
@@ -67,7 +67,8 @@ def install_dependencies(requirements: str, cache_root: Path, platform: str, pyt
             if rel == ".complete" or name.endswith((".pyc", ".pyo")) or path.is_symlink():
                 continue
             mode = 0o755 if os.access(path, os.X_OK) and rel.startswith("bin/") else 0o644
-            files[rel] = (path.read_bytes(), mode) if mode != 0o644 else path.read_bytes()
+            data = read_tracked(str(path))  # its origin lets an incremental build re-zip without a copy
+            files[rel] = (data, mode) if mode != 0o644 else data
     _DEPS_MEMO[key] = files
     return files
 

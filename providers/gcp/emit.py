@@ -23,12 +23,11 @@ are written, since at a thousand functions the folders were most of the files an
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from typing import Any, Mapping
 
 from sls_neutral.core import ir
-from sls_neutral.core.artifacts import deterministic_zip, sha256
+from sls_neutral.core.artifacts import deterministic_zip, members_digest
 from sls_neutral.core.errors import SlsnError
 from sls_neutral.core.sources import function_sources, namespace_init, runtime_files
 from sls_neutral.providers.gcp.model import STEP_PATH, Unit, build_deployment, units_of
@@ -148,13 +147,9 @@ def starter_files(app: ir.App, shared: Mapping[str, bytes] | None = None) -> dic
 
 
 def source_digest(files: Mapping[str, bytes]) -> str:
-    """A hash of the files themselves (names and contents), independent of zip compression.
-
-    Each file's sha256 comes from :func:`sls_neutral.core.artifacts.sha256`, remembered per bytes object: the
-    runtime and shared sources are the same objects in every zip, and the zip writer hashes them too.
-    """
-    return hashlib.sha256(b"".join(
-        b"%s\0%s\n" % (name.encode("utf-8"), sha256(files[name]).encode()) for name in sorted(files))).hexdigest()
+    """A hash of the files themselves (names and contents), independent of zip compression
+    (:func:`sls_neutral.core.artifacts.members_digest`, which the incremental build can recompute)."""
+    return members_digest(files)
 
 
 def _add_source(artifacts, path: str, data: bytes, files: Mapping[str, bytes], folder: bool) -> None:
