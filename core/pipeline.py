@@ -169,6 +169,8 @@ class Project:
         else:
             artifacts.write(out_dir)
         self.plugins.hook.slsn_after_package(app=app, provider=provider.name, artifacts=artifacts)
+        if not check:
+            _attach_record(result, artifacts, app, out_dir)
         return result
 
     def package_many(self, names: list[str], out_dirs: Mapping[str, Path | None] | None = None, *,
@@ -209,6 +211,7 @@ class Project:
                     app, provider, artifacts = self.build(name)
                     out_dir = Path(out_dirs[name]) if out_dirs.get(name) else self.default_build_dir(provider.name)
                     done[name] = {"provider": provider.name, "output": str(out_dir), "files": len(artifacts) + 1}
+                    _attach_record(done[name], artifacts, app, out_dir)
                     pending.append((writer.submit(artifacts.write, out_dir), app, provider, artifacts))
             finally:
                 for future, *_ in pending:
@@ -266,6 +269,16 @@ class Project:
             if extra:
                 info.setdefault("plugins", {})[impl.plugin_name] = dict(extra)
         return info
+
+
+def _attach_record(result: dict[str, Any], artifacts: ArtifactSet, app: ir.App, out_dir: Path) -> None:
+    """When the build is recorded for the incremental path, how this provider's files were made (under
+    ``_record``, which the command takes out before printing results)."""
+    from sls_neutral.core import buildrecord
+
+    part = buildrecord.provider_part(artifacts, app, out_dir)
+    if part is not None:
+        result["_record"] = part
 
 
 @contextmanager

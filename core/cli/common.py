@@ -72,16 +72,24 @@ def require_declared(kind: str, name: str, declared) -> None:
 def emit(data: Any, output: OutputFormat, text: str | None = None) -> None:
     """Print ``data`` as JSON (sorted, for pipelines) or ``text`` for people."""
     if output == OutputFormat.json:
-        sys.stdout.write(json.dumps(data, sort_keys=True, indent=2, default=str) + "\n")
+        _write("out", json.dumps(data, sort_keys=True, indent=2, default=str) + "\n")
     else:
-        sys.stdout.write((text if text is not None else json.dumps(data, indent=2, default=str)) + "\n")
+        _write("out", (text if text is not None else json.dumps(data, indent=2, default=str)) + "\n")
     sys.stdout.flush()
+
+
+def _write(stream: str, text: str) -> None:
+    """Print, and let a recorded build keep the text (an incremental replay prints it again)."""
+    from sls_neutral.core import buildrecord
+
+    (sys.stdout if stream == "out" else sys.stderr).write(text)
+    buildrecord.say(stream, text)
 
 
 def print_warnings(proj) -> None:
     """Warnings and notes from the checks, on stderr so stdout stays clean for --output json."""
     for diagnostic in proj.warnings:
-        sys.stderr.write(diagnostic.render() + "\n")
+        _write("err", diagnostic.render() + "\n")
 
 
 def progress_printer(output: OutputFormat):

@@ -145,6 +145,19 @@ def run(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args in (["--help"], ["-h"]) and argv is None:
         return _root_help(args)
+    if args[:1] == ["package"]:
+        # The incremental path: when only service sources changed since the last build, replay it
+        # without loading the framework (sls_neutral.core.replay); otherwise record this build for next time.
+        from sls_neutral.core import buildrecord, replay
+
+        code = replay.try_replay(args[1:])
+        if code is not None:
+            return code
+        buildrecord.invocation = (os.getcwd(), args[1:])
+        try:
+            return _run(argv)
+        finally:
+            buildrecord.invocation = None
     return _run(argv)
 
 

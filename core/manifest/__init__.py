@@ -92,7 +92,7 @@ def load_document(doc: SourceDoc, *, root: Path, path: Path, stage: str | None =
 
     params = dict(data.get("params") or {}) if isinstance(data.get("params"), dict) else {}
     ctx = VariableContext(root=root, stage=stage_name, service=str(data.get("service", "")), params=params,
-                          options=options, env=dict(os.environ if env is None else env))
+                          options=options, env=os.environ if env is None else dict(env))
 
     def self_lookup(dotted: str) -> Any:
         value = dotted_get(data, dotted)

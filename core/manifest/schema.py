@@ -123,8 +123,10 @@ class ScheduleTrigger(Strict):
         fields = value.split()
         if len(fields) != 5:
             raise ValueError(f"cron {value!r} must have 5 fields: minute hour day-of-month month day-of-week")
-        from croniter import croniter
+        from sls_neutral.core.buildrecord import unrecorded
 
+        with unrecorded():
+            from croniter import croniter
         if not croniter.is_valid(value):
             raise ValueError(f"cron {value!r} is not a valid cron expression")
         return " ".join(fields)

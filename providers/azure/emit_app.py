@@ -10,9 +10,10 @@ deploy uploads), both byte-stable.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
-from sls_neutral.core import ir
+from sls_neutral.core import buildrecord, ir
 from sls_neutral.core.errors import SlsnError
 from sls_neutral.providers.azure.model import STEP_ACTIVITY, AzureModel
 from sls_neutral.providers.azure.render_app import render_function_app, workflow_module
@@ -82,6 +83,7 @@ def requirements(model: AzureModel, sources: dict[str, bytes]) -> str:
         if data is None:
             raise SlsnError(f"requirements file '{path}' is not in the service folder",
                             hint="requirements paths are relative to the service root")
+        buildrecord.note_input(os.path.join(model.app.root, path))  # parsed, not copied: edits need a full build
         for raw in data.decode("utf-8").splitlines():
             line = raw.split("#", 1)[0].strip()
             if not line:

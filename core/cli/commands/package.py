@@ -25,10 +25,18 @@ def register(app) -> None:
         """Write the provider's artifacts to a folder, atomically and byte-stable."""
         from sls_neutral.core.errors import ArtifactDriftError
 
+        from sls_neutral.core import buildrecord
+
         proj = project(config, stage, param)
-        names = providers_for(proj, provider)
-        targets = {name: (out / name if provider == "all" else out) if out else None for name in names}
-        results = proj.package_many(names, targets, check=check, parallel=True)
+        recorder = None if check else buildrecord.start(proj)
+        try:
+            names = providers_for(proj, provider)
+            targets = {name: (out / name if provider == "all" else out) if out else None for name in names}
+            results = proj.package_many(names, targets, check=check, parallel=True)
+        finally:
+            if recorder is not None:
+                buildrecord.stop()
+        parts = [r.pop("_record", None) for r in results]
         print_warnings(proj)
         lines = []
         drift = []
@@ -41,6 +49,8 @@ def register(app) -> None:
             else:
                 lines.append(f"{r['provider']}: wrote {r['files']} files to {r['output']}")
         emit({"results": results, "check": check, "clean": not drift}, output, "\n".join(lines + drift))
+        if recorder is not None:
+            buildrecord.finish(recorder, parts)
         if drift:
             raise ArtifactDriftError(f"{len(drift)} artifact(s) differ from the manifest and sources",
                                      hint="run 'sls-neutral package' and commit the result")

@@ -1,0 +1,524 @@
+"""The incremental ``package``: replay the last build when only service source files changed.
+
+A full ``package`` spends most of its time before it builds anything (importing the CLI, pydantic and the
+providers, validating and compiling the manifest), and an edit to one handler changes a few zips and the
+digests that name them. After every successful full build the recorder (:mod:`sls_neutral.core.buildrecord`)
+writes a *build record* next to the outputs: everything the build read, and how each output file was made.
+This module, imported before anything heavy, checks the record and, when nothing but source files changed,
+rebuilds only the outputs those files reach, byte for byte what a full build would write:
+
+- **Inputs** (the manifest, every module the build imported, every other file it opened, the environment
+  variables it read and every ``SLSN_*`` one, the arguments, the installed distributions) must be exactly
+  as recorded (stat signature: size, mtime,
+  ctime and inode; ctime cannot be set back by hand). Any difference: full build.
+- **Listings** of every folder the build listed (the service walk included) must have the same names: an
+  added or removed file means a full build.
+- **Outputs** must be as the record left them (the index file's signature; no file newer than the index).
+- **Sources** (files read through :mod:`sls_neutral.core.sources`) may change. For each changed one, what
+  the build derived from it must still hold: the Python imports it makes (they decide which files each
+  function ships) and, for a handler file, that it still defines the handlers. Otherwise: full build.
+- Then: every zip holding a changed file is re-assembled (:mod:`sls_neutral.core.zipbytes`), every copied
+  file is re-copied, and in every generated file (templates, deployment specs) each embedded digest of a
+  rebuilt artifact, full or a hex prefix, is replaced by the new one, transitively (a child template names
+  the code, its parent names the child). The index is updated and the set is written under a journal, so
+  a failure leaves the previous set; the recorded command output is printed again.
+
+Any doubt (an unreadable record, two origins of one member that now differ, a digest that would resolve
+two ways, an exception) falls back to the full build, which writes a fresh record. ``SLSN_NO_REPLAY=1``
+turns the fast path off. This module imports only the standard library (and zipbytes and sources' import
+scanner when a Python source changed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+
+FORMAT = 1
+INDEX = "artifacts.json"
+RECORD_DIR = os.path.join(".sls-neutral", "cache", "replay")
+DEFAULT_CONFIG = "sls-neutral.yaml"
+_DIST_SUFFIXES = (".dist-info", ".egg-info", ".pth", ".egg-link")
+
+
+class Fallback(Exception):
+    """The record cannot be replayed: build in full."""
+
+
+# ------------------------------------------------------------ where and when a record applies
+def service_root(args: list[str]) -> str:
+    """The service folder of a ``package`` command line, as :class:`~sls_neutral.core.pipeline.Project`
+    finds it: the folder of ``-c/--config`` (a folder means its sls-neutral.yaml), default the manifest in
+    the working directory."""
+    config = DEFAULT_CONFIG
+    for i, arg in enumerate(args):
+        if arg in ("-c", "--config") and i + 1 < len(args):
+            config = args[i + 1]
+        elif arg.startswith("--config="):
+            config = arg.partition("=")[2]
+        elif arg.startswith("-c") and len(arg) > 2 and not arg.startswith("--"):
+            config = arg[2:]
+    if os.path.isdir(config):
+        config = os.path.join(config, DEFAULT_CONFIG)
+    return os.path.dirname(os.path.realpath(config))
+
+
+def record_path(root: str, cwd: str, args: list[str]) -> str:
+    name = hashlib.sha256("\0".join([cwd, *args]).encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return os.path.join(root, RECORD_DIR, f"{name}.bin")
+
+
+def invocation_key(cwd: str, args: list[str]) -> tuple:
+    """What a build's result may depend on besides files and the environment: version, interpreter,
+    arguments and the installed distributions (a new plugin)."""
+    from sls_neutral import __version__
+
+    return (FORMAT, __version__, sys.version, sys.executable, cwd, tuple(args), installed_fingerprint())
+
+
+def environment_digest(names: list[str]) -> str:
+    """A digest of the variables a build read (``names``) and of every ``SLSN_*`` one (they choose plugins
+    before recording starts). Only a digest is kept: a variable may hold a secret."""
+    wanted = (set(names) | {k for k in os.environ if k.startswith("SLSN_")}) - {"SLSN_DEBUG"}
+    text = "\0".join(f"{k}={os.environ.get(k, chr(0))}" for k in sorted(wanted))
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def installed_fingerprint() -> str:
+    """Names and mtimes of the distributions' metadata on ``sys.path`` (installing a plugin changes it)."""
+    digest = hashlib.sha256()
+    for folder in sys.path:
+        try:
+            with os.scandir(folder or ".") as it:
+                for entry in sorted(it, key=lambda e: e.name):
+                    if entry.name.endswith(_DIST_SUFFIXES):
+                        digest.update(f"{folder}/{entry.name}:{entry.stat().st_mtime_ns}\n".encode(
+                            "utf-8", "surrogateescape"))
+        except OSError:
+            continue
+    return digest.hexdigest()
+
+
+def signature(path: str) -> tuple[int, int, int, int] | None:
+    """(size, mtime, ctime, inode): a file rewritten, even with its old mtime restored, changes it."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def listing(folder: str) -> str:
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return ""
+    return hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# ------------------------------------------------------------ the fast path
+def try_replay(args: list[str]) -> int | None:
+    """Replay ``sls-neutral package ARGS`` from its record: the exit code, or None to build in full."""
+    if os.environ.get("SLSN_NO_REPLAY", "") not in ("", "0") or "--check" in args:
+        return None
+    try:
+        return Replay(args).run()
+    except Fallback as reason:
+        if os.environ.get("SLSN_DEBUG", "") not in ("", "0"):
+            sys.stderr.write(f"sls-neutral: full build ({reason})\n")
+        return None
+    except Exception:  # noqa: BLE001 - never fail a build because the shortcut failed; build in full
+        if os.environ.get("SLSN_DEBUG", "") not in ("", "0"):
+            import traceback
+
+            traceback.print_exc()
+        return None
+
+
+class Replay:
+    def __init__(self, args: list[str]):
+        self.args = args
+        self.cwd = os.getcwd()
+        self.root = service_root(args)
+        self.path = record_path(self.root, self.cwd, args)
+        self.changed: dict[str, bytes] = {}
+        self.touched: dict[str, tuple] = {}
+        self._read: dict[str, bytes] = {}
+        self._zips: dict[tuple, bytes] = {}
+        self._shas: dict[int, tuple[bytes, str]] = {}
+
+    def run(self) -> int:
+        try:
+            with open(self.path, "rb") as handle:
+                record = marshal.loads(handle.read())  # marshal.load(handle) reads in small pieces: 6x slower
+        except (OSError, EOFError, ValueError, TypeError):
+            raise Fallback("no record") from None
+        if not isinstance(record, dict) or record.get("format") != FORMAT:
+            raise Fallback("format")
+        self.record = record
+        if record["root"] != self.root or record["key"] != invocation_key(self.cwd, self.args) \
+                or record["env"] != environment_digest(record["env_names"]):
+            raise Fallback("invocation")
+        self._check_inputs()
+        self._find_changes()
+        writes: dict[int, dict[str, bytes]] = {}
+        if self.changed:
+            self._check_derived()
+            writes = self._rebuild()
+            self._write(writes)
+            self._update_record(writes)
+        elif self.touched:
+            self._update_record({})
+        if os.environ.get("SLSN_DEBUG", "") not in ("", "0"):
+            sys.stderr.write(f"sls-neutral: incremental build: {len(self.changed)} source(s) changed, "
+                             f"{sum(len(f) for f in writes.values())} file(s) rewritten\n")
+        for stream, text in record["transcript"]:
+            (sys.stdout if stream == "out" else sys.stderr).write(text)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return 0
+
+    # -------------------------------------------------------- checks
+    def _check_inputs(self) -> None:
+        record = self.record
+        for path, sig in record["inputs"].items():
+            if signature(path) != sig:
+                raise Fallback(f"input {path}")
+        for folder, names in record["listings"].items():
+            if listing(folder) != names:
+                raise Fallback(f"listing {folder}")
+        for _provider, out_dir, index_sig, recipes in record["outputs"]:
+            if signature(os.path.join(out_dir, INDEX)) != index_sig:
+                raise Fallback(f"outputs {out_dir}")
+            self._check_untouched(out_dir, index_sig[2], recipes)
+
+    @staticmethod
+    def _check_untouched(out_dir: str, index_ctime: int, recipes: dict) -> None:
+        """Every output file is one the index lists, none changed since the index was written."""
+        expected = len(recipes) + 1
+        count = 0
+        todo = [out_dir]
+        while todo:
+            folder = todo.pop()
+            with os.scandir(folder) as it:
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append(entry.path)
+                        continue
+                    count += 1
+                    rel = os.path.relpath(entry.path, out_dir).replace(os.sep, "/")
+                    if rel != INDEX and (rel not in recipes or entry.stat(follow_symlinks=False).st_ctime_ns
+                                         > index_ctime):
+                        raise Fallback(f"output {rel} changed")
+        if count != expected:
+            raise Fallback("output files missing")
+
+    def _find_changes(self) -> None:
+        for path, (size, mtime, ctime, ino, digest) in self.record["sources"].items():
+            sig = signature(path)
+            if sig is None:
+                raise Fallback(f"source {path} gone")
+            if sig == (size, mtime, ctime, ino):
+                continue
+            with open(path, "rb") as handle:
+                data = handle.read()
+            if sha256_hex(data) == digest:
+                self.touched[path] = sig
+            else:
+                self.changed[path] = data
+                self.touched[path] = sig
+
+    def _check_derived(self) -> None:
+        """What the build derived from a changed file still holds: its imports, its handlers."""
+        derived = self.record["derived"]
+        for path, data in self.changed.items():
+            facts = derived.get(path)
+            if facts is None:
+                continue
+            rel, imports, handlers = facts
+            from sls_neutral.core import sources
+
+            if imports is not None and sources._imports(rel, data) != imports:
+                raise Fallback(f"imports of {rel} changed")
+            if handlers:
+                try:
+                    names = sources.defined_names(data, rel)
+                except (SyntaxError, ValueError):
+                    raise Fallback(f"{rel} does not parse") from None
+                if not set(handlers) <= names:
+                    raise Fallback(f"{rel} lost a handler")
+
+    # -------------------------------------------------------- rebuild
+    def _rebuild(self) -> dict[int, dict[str, bytes]]:
+        """The new bytes of every output file that changes, by output folder."""
+        moved: dict[str, str] = {}  # members digests: old -> new (GCP names its sources by them)
+        for old, members in self.record["digests"].items():
+            new = sha256_hex(b"".join(b"%s\0%s\n" % (name.encode("utf-8"), self._member(ref)[1].encode())
+                                      for name, ref in members))
+            if new != old:
+                moved[old] = new
+        self.moved = moved
+        writes: dict[int, dict[str, bytes]] = {}
+        self.indexes: dict[int, dict[str, dict]] = {}
+        for index, (_provider, out_dir, _sig, recipes) in enumerate(self.record["outputs"]):
+            files = self._rebuild_output(index, out_dir, recipes, dict(moved))
+            if files:
+                writes[index] = files
+        return writes
+
+    def _rebuild_output(self, index: int, out_dir: str, recipes: dict, moved: dict[str, str]) -> dict[str, bytes]:
+        """Zips and copies first; then every generated file gets the new digests of what changed, full or
+        as a hex prefix, until nothing more changes (a child template names the code, its parent the child)."""
+        import json
+
+        with open(os.path.join(out_dir, INDEX), "rb") as handle:
+            entries = json.loads(handle.read())["files"]
+        self.indexes[index] = entries
+        files: dict[str, bytes] = {}
+        generated: dict[str, bytes] = {}
+        for path, (kind, _mode, body) in recipes.items():
+            if kind == "g":
+                generated[path] = b""
+                continue
+            data = self._zip(body) if kind == "z" and self._touches(body) else (
+                self._member(body)[0] if kind == "f" else None)
+            if data is not None:
+                files[path] = data
+                self._move(moved, entries[path]["sha256"], self._sha(data))
+        if not moved or not generated:
+            self._check_unambiguous(moved, entries, files)
+            return files
+        for path in generated:
+            with open(os.path.join(out_dir, path), "rb") as handle:
+                generated[path] = handle.read()
+        done: dict[str, bytes] = {}
+        while True:
+            progress = False
+            for path, original in generated.items():
+                data = _swap_digests(original, moved)
+                if data is original or done.get(path) == data:
+                    continue
+                done[path] = data
+                self._move(moved, entries[path]["sha256"], self._sha(data), again=True)
+                progress = True
+            if not progress:
+                break
+        files.update(done)
+        self._check_unambiguous(moved, entries, files)
+        return files
+
+    def _touches(self, body: list) -> bool:
+        return any(o in self.changed for _n, _m, (_d, origins) in body for o in origins)
+
+    @staticmethod
+    def _move(moved: dict[str, str], old: str, new: str, again: bool = False) -> None:
+        if old == new:
+            return
+        if moved.get(old, new) != new and not again:
+            raise Fallback(f"two files with digest {old[:12]} changed differently")
+        moved[old] = new
+
+    @staticmethod
+    def _check_unambiguous(moved: dict[str, str], entries: dict[str, dict], files: dict[str, bytes]) -> None:
+        """A digest that moved must not also name a file that stayed (a template naming it would be ambiguous)."""
+        for path, entry in entries.items():
+            if path not in files and entry["sha256"] in moved:
+                raise Fallback(f"{path} shares a digest with a changed file")
+
+    def _member(self, ref: tuple) -> tuple[bytes | None, str]:
+        """(new content or None when unchanged, its digest) of a zip member or copied file."""
+        digest, origins = ref
+        if not origins:
+            return None, digest
+        hits = [o for o in origins if o in self.changed]
+        if not hits:
+            return None, digest
+        if len(hits) != len(origins) or len({self.changed[o] for o in hits}) != 1:
+            raise Fallback("a member with several origins changed in only some of them")
+        data = self.changed[hits[0]]
+        return data, self._sha(data)
+
+    def _content(self, ref: tuple) -> bytes:
+        data, _ = self._member(ref)
+        if data is not None:
+            return data
+        digest, origins = ref
+        if not origins:
+            return self.record["blobs"][digest]
+        cached = self._read.get(origins[0])
+        if cached is None:
+            with open(origins[0], "rb") as handle:
+                cached = self._read[origins[0]] = handle.read()
+        return cached
+
+    def _zip(self, body: list) -> bytes:
+        """The archive of a zip recipe, assembled once per distinct recipe (every function of one handler
+        module ships the same zip)."""
+        key = tuple((name, mode, digest, origins) for name, mode, (digest, origins) in body)
+        cached = self._zips.get(key)
+        if cached is not None:
+            return cached
+        from sls_neutral.core import zipbytes
+
+        entries = []
+        total = 0
+        for name, mode, ref in body:
+            data = self._content(ref)
+            entries.append((name, data, mode, self._sha(data)))
+            total += len(data)
+        if not zipbytes.fits_plain(total, len(entries)):
+            raise Fallback("a ZIP64 archive")
+        cached = self._zips[key] = zipbytes.assemble(entries)
+        return cached
+
+    def _sha(self, data: bytes) -> str:
+        digest = self._shas.get(id(data))
+        if digest is None or digest[0] is not data:
+            digest = self._shas[id(data)] = (data, sha256_hex(data))
+        return digest[1]
+
+    # -------------------------------------------------------- write
+    def _write(self, writes: dict[int, dict[str, bytes]]) -> None:
+        staged = [(index, files, self._index_text(index, files)) for index, files in sorted(writes.items())]
+        for index, files, text in staged:
+            out_dir, recipes = self.record["outputs"][index][1], self.record["outputs"][index][3]
+            _write_set(out_dir, files, {p: recipes[p][1] for p in files}, text)
+
+    def _index_text(self, index: int, files: dict[str, bytes]) -> bytes:
+        """The output's index with the rebuilt files' digests and sizes: the previous index edited in place
+        (it is canonical JSON, one entry per file), which is what the full build would write."""
+        import json
+
+        with open(os.path.join(self.record["outputs"][index][1], INDEX), "rb") as handle:
+            text = handle.read()
+        entries = self.indexes[index]
+        for path, data in files.items():
+            key = json.dumps(path, ensure_ascii=False).encode("utf-8")
+            old, new = entries[path], {"sha256": self._sha(data), "size": len(data)}
+            block = b'%s: {\n      "sha256": "%s",\n      "size": %d\n    }'
+            before = block % (key, old["sha256"].encode(), old["size"])
+            if text.count(before) != 1:
+                raise Fallback("unexpected index layout")
+            text = text.replace(before, block % (key, new["sha256"].encode(), new["size"]))
+        return text
+
+    def _update_record(self, writes: dict[int, dict[str, bytes]]) -> None:
+        """Carry the record forward: new source signatures and member digests, the new index signatures."""
+        record = self.record
+        sources = dict(record["sources"])
+        for path, sig in self.touched.items():
+            digest = self._sha(self.changed[path]) if path in self.changed else sources[path][4]
+            sources[path] = (*sig, digest)
+        record["sources"] = sources
+
+        def member(ref: tuple) -> tuple:
+            return (self._member(ref)[1], ref[1]) if ref[1] else ref
+
+        outputs = []
+        for index, (provider, out_dir, sig, recipes) in enumerate(record["outputs"]):
+            if index in writes:
+                recipes = {path: (kind, mode, [(n, m, member(ref)) for n, m, ref in body] if kind == "z"
+                                  else member(body) if kind == "f" else body)
+                           for path, (kind, mode, body) in recipes.items()}
+                sig = signature(os.path.join(out_dir, INDEX))
+            outputs.append((provider, out_dir, sig, recipes))
+        record["outputs"] = outputs
+        moved = getattr(self, "moved", {})
+        record["digests"] = {moved.get(old, old): [(name, member(ref)) for name, ref in members]
+                             for old, members in record["digests"].items()}
+        save(self.path, record)
+
+
+def save(path: str, record: dict) -> None:
+    """Write a record atomically (a reader sees the old one or the new one)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "wb") as handle:
+        handle.write(marshal.dumps(record))
+    os.replace(tmp, path)
+
+
+def _swap_digests(data: bytes, moved: dict[str, str]) -> bytes:
+    """``data`` with every occurrence of a moved digest replaced: the whole digest, or the hex prefix of
+    it that is there (a label may hold the first 20 characters). The same object when nothing matched."""
+    edits = []
+    for old, new in moved.items():
+        needle = old[:12].encode()
+        start = data.find(needle)
+        while start != -1:
+            length = 12
+            while length < 64 and start + length < len(data) and data[start + length] == ord(old[length]):
+                length += 1
+            edits.append((start, length, new[:length].encode()))
+            start = data.find(needle, start + length)
+    if not edits:
+        return data
+    edits.sort()
+    out = []
+    at = 0
+    for start, length, new in edits:
+        if start < at:
+            raise Fallback("overlapping digests")
+        out += [data[at:start], new]
+        at = start + length
+    out.append(data[at:])
+    return b"".join(out)
+
+
+def _write_set(out_dir: str, files: dict[str, bytes], modes: dict[str, int], index: bytes) -> None:
+    """Replace ``files`` and the index in ``out_dir``, all or nothing.
+
+    The same discipline as the full writer (:meth:`ArtifactSet.write`): the old files are hard-linked into
+    a journal folder, the index goes first (a folder without one is rebuilt whole next time), new files are
+    written beside and renamed over, identical new files share one inode, and any error puts everything back.
+    """
+    import shutil
+
+    pid = os.getpid()
+    parent, name = os.path.split(out_dir.rstrip(os.sep))
+    journal = os.path.join(parent, f".{name}.journal-{pid}")
+    shutil.rmtree(journal, ignore_errors=True)
+    os.mkdir(journal)
+    staged: list[tuple[str, str]] = []
+    saved: list[tuple[str, str]] = []
+    first: dict[tuple[bytes, int], str] = {}
+    try:
+        for rel, data in sorted(files.items()):
+            dest = os.path.join(out_dir, rel)
+            tmp = f"{dest}.tmp-{pid}"
+            key = (hashlib.sha256(data).digest(), modes[rel])
+            if key in first:
+                os.link(first[key], tmp)
+            else:
+                with open(tmp, "wb") as handle:
+                    handle.write(data)
+                os.chmod(tmp, modes[rel])
+                first[key] = tmp
+            staged.append((tmp, dest))
+        for i, rel in enumerate([INDEX, *sorted(files)]):
+            kept = os.path.join(journal, str(i))
+            os.link(os.path.join(out_dir, rel), kept)
+            saved.append((kept, os.path.join(out_dir, rel)))
+        os.unlink(os.path.join(out_dir, INDEX))
+        for tmp, dest in staged:
+            os.replace(tmp, dest)
+        tmp = os.path.join(out_dir, f"{INDEX}.tmp-{pid}")
+        with open(tmp, "wb") as handle:
+            handle.write(index)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, os.path.join(out_dir, INDEX))
+    except BaseException:
+        for kept, dest in saved:
+            os.replace(kept, dest)
+        for tmp, _dest in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        shutil.rmtree(journal, ignore_errors=True)
+        raise
+    shutil.rmtree(journal, ignore_errors=True)

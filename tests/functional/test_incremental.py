@@ -1,0 +1,197 @@
+"""The incremental ``package`` (core/replay.py, core/buildrecord.py): after an edit to service sources it
+rewrites exactly what a full build would, byte for byte, and anything else falls back to a full build.
+
+Every test compares the replayed output with a full build of the same sources (``SLSN_NO_REPLAY=1`` in a
+copy of the service), and reads the CLI's ``SLSN_DEBUG`` line to know which path ran.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from bench.gen import generate  # noqa: E402
+
+REPLAYED = "sls-neutral: incremental build"
+FULL = "sls-neutral: full build"
+
+
+def tree(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mode & 0o777)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def build(cli):
+    """``build(service, *args)`` runs ``package`` with SLSN_DEBUG, which says on stderr which path ran."""
+
+    def run(service: Path, *args: str, env: dict | None = None):
+        proc = cli("package", *args, cwd=service, env={"SLSN_DEBUG": "1", **(env or {})})
+        assert proc.returncode == 0, proc.stderr
+        return proc
+
+    return run
+
+
+@pytest.fixture
+def reference(cli, tmp_path):
+    """The output of a full build of a copy of ``service`` (no record involved)."""
+
+    def full(service: Path, *args: str, env: dict | None = None) -> dict[str, tuple[bytes, int]]:
+        copy = tmp_path / f"reference-{service.name}"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(service, copy, ignore=shutil.ignore_patterns(".sls-neutral", "__pycache__"))
+        proc = cli("package", *args, cwd=copy, env={"SLSN_NO_REPLAY": "1", **(env or {})})
+        assert proc.returncode == 0, proc.stderr
+        return tree(copy / ".sls-neutral" / "build")
+
+    return full
+
+
+def outputs(service: Path) -> dict[str, tuple[bytes, int]]:
+    return tree(service / ".sls-neutral" / "build")
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+@pytest.fixture
+def bench_service(tmp_path) -> Path:
+    """30 functions of every trigger kind in 3 handler modules (the benchmark's shape), AWS nested stacks off."""
+    return generate(30, tmp_path / "svc")
+
+
+@pytest.mark.parametrize("providers", [["-p", "all"], ["-p", "aws"], ["-p", "gcp"], ["-p", "azure"]])
+def test_edits_replay_byte_for_byte(bench_service, build, reference, providers):
+    handler = bench_service / "handlers" / "mod001.py"
+    first = build(bench_service, *providers)
+    assert FULL in first.stderr  # no record yet
+    edits = [
+        lambda: append(handler, "\n# a comment\n"),
+        lambda: handler.write_text(handler.read_text().replace('"fn": "fn0012"', '"fn": "renamed"')),
+        lambda: append(handler, "\n\ndef helper(event, context):\n    return 1\n"),  # a new function
+        lambda: append(bench_service / "handlers" / "mod002.py", "\nX = 1\n"),
+    ]
+    for edit in edits:
+        edit()
+        proc = build(bench_service, *providers)
+        assert REPLAYED in proc.stderr, proc.stderr
+        assert proc.stdout == first.stdout  # the same report as the full build printed
+        assert outputs(bench_service) == reference(bench_service, *providers)
+
+
+def test_a_touched_but_unchanged_file_rewrites_nothing(bench_service, build):
+    build(bench_service, "-p", "aws")
+    before = outputs(bench_service)
+    os.utime(bench_service / "handlers" / "mod000.py")
+    proc = build(bench_service, "-p", "aws")
+    assert "0 source(s) changed, 0 file(s) rewritten" in proc.stderr
+    assert outputs(bench_service) == before
+
+
+def test_the_examples_replay_byte_for_byte(service_copy, build, reference):
+    for name in ("fan-out", "http-api", "orders-workflow", "photo-pipeline", "scheduled-cleanup"):
+        service = service_copy(name)
+        build(service, "-p", "all")
+        module = [p for p in sorted((service / "src").glob("*.py")) if p.name != "__init__.py"][0]
+        append(module, "\n# edited\n")
+        proc = build(service, "-p", "all")
+        assert REPLAYED in proc.stderr, (name, proc.stderr)
+        assert outputs(service) == reference(service, "-p", "all"), name
+
+
+@pytest.mark.parametrize("change, reason", [
+    ("manifest", "input"),
+    ("new file", "listing"),
+    ("new import", "imports of handlers/mod001.py changed"),
+    ("output edited", "changed"),
+    ("record corrupt", "no record"),
+    ("env read by the manifest", "invocation"),
+    ("SLSN variable", "invocation"),
+])
+def test_anything_but_a_source_edit_builds_in_full(bench_service, build, reference, change, reason):
+    manifest = bench_service / "sls-neutral.yaml"
+    manifest.write_text(manifest.read_text().replace("  timeout: 10s", "  timeout: ${env:BENCH_TIMEOUT, 10s}"))
+    env = {"BENCH_TIMEOUT": "10s"}
+    build(bench_service, "-p", "all", env=env)
+    if change == "manifest":
+        append(manifest, "# a comment\n")
+    elif change == "new file":
+        (bench_service / "handlers" / "extra.py").write_text("X = 1\n")
+    elif change == "new import":
+        append(bench_service / "handlers" / "mod001.py", "\nimport handlers.mod002\n")
+    elif change == "output edited":
+        zipped = bench_service / ".sls-neutral" / "build" / "dev" / "aws" / "functions" / "fn0000.zip"
+        zipped.write_bytes(zipped.read_bytes() + b"x")
+    elif change == "record corrupt":
+        for record in (bench_service / ".sls-neutral" / "cache" / "replay").iterdir():
+            record.write_bytes(b"not a record")
+    elif change == "env read by the manifest":
+        env = {"BENCH_TIMEOUT": "20s"}
+    elif change == "SLSN variable":
+        env = {**env, "SLSN_NO_FORK": "1"}
+    append(bench_service / "handlers" / "mod000.py", "\n# and an edit\n")
+    proc = build(bench_service, "-p", "all", env=env)
+    assert f"{FULL} (" in proc.stderr and reason in proc.stderr, proc.stderr
+    assert REPLAYED not in proc.stderr
+    assert outputs(bench_service) == reference(bench_service, "-p", "all", env=env)
+    again = build(bench_service, "-p", "all", env=env)  # the full build recorded itself again
+    assert REPLAYED in again.stderr, again.stderr
+
+
+def test_an_unrelated_environment_variable_does_not_matter(bench_service, build):
+    build(bench_service, "-p", "aws", env={"SOMETHING_ELSE": "1"})
+    append(bench_service / "handlers" / "mod000.py", "\n# edit\n")
+    proc = build(bench_service, "-p", "aws", env={"SOMETHING_ELSE": "2"})
+    assert REPLAYED in proc.stderr, proc.stderr
+
+
+def test_a_removed_handler_is_reported_by_the_full_build(bench_service, cli, build):
+    build(bench_service, "-p", "aws")
+    module = bench_service / "handlers" / "mod000.py"
+    module.write_text(module.read_text().replace("def handle_0003(", "def other_0003("))
+    proc = cli("package", "-p", "aws", cwd=bench_service, env={"SLSN_DEBUG": "1"})
+    assert proc.returncode == 1
+    assert "lost a handler" in proc.stderr and "does not define 'handle_0003'" in proc.stderr
+
+
+def test_a_syntax_error_is_reported_by_the_full_build(bench_service, cli, build):
+    build(bench_service, "-p", "aws")
+    append(bench_service / "handlers" / "mod000.py", "\ndef broken(:\n")
+    proc = cli("package", "-p", "aws", cwd=bench_service)
+    assert proc.returncode == 1
+    assert "syntax error" in proc.stderr
+
+
+def test_a_parsed_requirements_file_is_an_input(service_copy, build, reference):
+    service = service_copy("reference")
+    env = {"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000"}
+    build(service, "-p", "all", env=env)
+    append(service / "requirements.txt", "# pinned later\n")
+    proc = build(service, "-p", "all", env=env)
+    assert FULL in proc.stderr and "input" in proc.stderr, proc.stderr
+    assert outputs(service) == reference(service, "-p", "all", env=env)
+
+
+def test_check_and_no_replay_never_replay(bench_service, cli, build):
+    build(bench_service, "-p", "aws")
+    append(bench_service / "handlers" / "mod000.py", "\n# edit\n")
+    check = cli("package", "-p", "aws", "--check", cwd=bench_service, env={"SLSN_DEBUG": "1"})
+    assert check.returncode == 1 and REPLAYED not in check.stderr  # drift: the zip is out of date
+    proc = build(bench_service, "-p", "aws", env={"SLSN_NO_REPLAY": "1"})
+    assert REPLAYED not in proc.stderr
+    assert cli("package", "-p", "aws", "--check", cwd=bench_service).returncode == 0
+
+
+def test_json_output_is_replayed_too(bench_service, build):
+    first = build(bench_service, "-p", "gcp", "--output", "json")
+    append(bench_service / "handlers" / "mod000.py", "\n# edit\n")
+    proc = build(bench_service, "-p", "gcp", "--output", "json")
+    assert REPLAYED in proc.stderr and proc.stdout == first.stdout
