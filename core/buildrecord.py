@@ -226,11 +226,15 @@ def provider_part(artifact_set: Any, app: Any, out_dir: Any) -> dict[str, Any] |
         refs[id(data)] = ref  # the artifact set holds every object, so ids are not reused meanwhile
         return ref
 
+    members_of: dict[int, list[tuple]] = {}  # functions of one handler module share one archive object
     for artifact in artifact_set:
         data = artifact.data
         made = zips.get(id(data))
         if made is not None and made[0] is data:
-            recipes[artifact.path] = ("z", artifact.mode, _members(made[1], ref_of))
+            members = members_of.get(id(data))
+            if members is None:
+                members = members_of[id(data)] = _members(made[1], ref_of)
+            recipes[artifact.path] = ("z", artifact.mode, members)
             continue
         origin = sources.ORIGINS.get(id(data))
         if origin is not None and origin[0] is data:
@@ -248,6 +252,8 @@ def provider_part(artifact_set: Any, app: Any, out_dir: Any) -> dict[str, Any] |
     handlers = {}
     for fn in app.functions.values():
         handlers.setdefault(fn.handler_file, set()).add(fn.handler_function)
+    artifacts.ZIP_RECIPES = {}  # the next provider's part starts afresh (one process may build several)
+    artifacts.MEMBER_DIGESTS = []
     return {"provider": artifact_set.provider, "out_dir": os.path.abspath(out_dir), "recipes": recipes,
             "digests": digests, "blobs": blobs, "origins": origins_used, "imports": imports, "handlers": handlers,
             "opened": set(recorder.opened), "listed": set(recorder.listed), "unsafe": set(recorder.unsafe),
@@ -338,7 +344,6 @@ def _record(recorder: Recorder, parts: list[dict[str, Any] | None], output: list
         if kept(folder + os.sep) and kept(folder):
             listings[folder] = replay.listing(folder)
     outputs = []
-    digests: dict[str, list[tuple]] = {}
     blobs: dict[str, bytes] = {}
     tracked: dict[str, str] = {}
     imports: dict[str, tuple] = {}
@@ -347,8 +352,7 @@ def _record(recorder: Recorder, parts: list[dict[str, Any] | None], output: list
         sig = replay.signature(os.path.join(part["out_dir"], replay.INDEX))
         if sig is None:
             return f"no index in {part['out_dir']}"
-        outputs.append((part["provider"], part["out_dir"], sig, part["recipes"]))
-        digests.update(part["digests"])
+        outputs.append((part["provider"], part["out_dir"], sig, part["recipes"], part["digests"]))
         blobs.update(part["blobs"])
         tracked.update(part["origins"])
         imports.update(part["imports"])
@@ -379,4 +383,4 @@ def _record(recorder: Recorder, parts: list[dict[str, Any] | None], output: list
     return {"format": replay.FORMAT, "root": root, "key": replay.invocation_key(recorder.cwd, recorder.args),
             "env_names": env_names, "env": replay.environment_digest(env_names),
             "inputs": inputs, "listings": listings, "sources": source_sigs, "derived": derived,
-            "outputs": outputs, "digests": digests, "blobs": blobs, "transcript": output}
+            "outputs": outputs, "blobs": blobs, "transcript": output}

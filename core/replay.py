@@ -35,6 +35,7 @@ import hashlib
 import marshal
 import os
 import sys
+from typing import Any
 
 FORMAT = 1
 INDEX = "artifacts.json"
@@ -152,6 +153,7 @@ class Replay:
         self._read: dict[str, bytes] = {}
         self._zips: dict[tuple, bytes] = {}
         self._shas: dict[int, tuple[bytes, str]] = {}
+        self._touched_bodies: dict[int, bool] = {}
 
     def run(self) -> int:
         try:
@@ -193,7 +195,7 @@ class Replay:
         for folder, names in record["listings"].items():
             if listing(folder) != names:
                 raise Fallback(f"listing {folder}")
-        for _provider, out_dir, index_sig, recipes in record["outputs"]:
+        for _provider, out_dir, index_sig, recipes, _digests in record["outputs"]:
             if signature(os.path.join(out_dir, INDEX)) != index_sig:
                 raise Fallback(f"outputs {out_dir}")
             self._check_untouched(out_dir, index_sig[2], recipes)
@@ -203,6 +205,7 @@ class Replay:
         """Every output file is one the index lists, none changed since the index was written."""
         expected = len(recipes) + 1
         count = 0
+        cut = len(out_dir.rstrip(os.sep)) + 1
         todo = [out_dir]
         while todo:
             folder = todo.pop()
@@ -212,7 +215,7 @@ class Replay:
                         todo.append(entry.path)
                         continue
                     count += 1
-                    rel = os.path.relpath(entry.path, out_dir).replace(os.sep, "/")
+                    rel = entry.path[cut:].replace(os.sep, "/")
                     if rel != INDEX and (rel not in recipes or entry.stat(follow_symlinks=False).st_ctime_ns
                                          > index_ctime):
                         raise Fallback(f"output {rel} changed")
@@ -257,64 +260,86 @@ class Replay:
     # -------------------------------------------------------- rebuild
     def _rebuild(self) -> dict[int, dict[str, bytes]]:
         """The new bytes of every output file that changes, by output folder."""
-        moved: dict[str, str] = {}  # members digests: old -> new (GCP names its sources by them)
-        for old, members in self.record["digests"].items():
-            new = sha256_hex(b"".join(b"%s\0%s\n" % (name.encode("utf-8"), self._member(ref)[1].encode())
-                                      for name, ref in members))
-            if new != old:
-                moved[old] = new
-        self.moved = moved
         writes: dict[int, dict[str, bytes]] = {}
         self.indexes: dict[int, dict[str, dict]] = {}
-        for index, (_provider, out_dir, _sig, recipes) in enumerate(self.record["outputs"]):
-            files = self._rebuild_output(index, out_dir, recipes, dict(moved))
+        self.moved: dict[int, dict[str, str]] = {}
+        for index, (_provider, out_dir, _sig, recipes, digests) in enumerate(self.record["outputs"]):
+            files = self._rebuild_output(index, out_dir, recipes, digests)
             if files:
                 writes[index] = files
         return writes
 
-    def _rebuild_output(self, index: int, out_dir: str, recipes: dict, moved: dict[str, str]) -> dict[str, bytes]:
+    def _rebuild_output(self, index: int, out_dir: str, recipes: dict, digests: dict) -> dict[str, bytes]:
         """Zips and copies first; then every generated file gets the new digests of what changed, full or
         as a hex prefix, until nothing more changes (a child template names the code, its parent the child)."""
         import json
 
+        moved: dict[str, str] = {}
+        self.moved[index] = moved
+        for old, members in digests.items():  # members digests (GCP names its sources by them)
+            if any(o in self.changed for _name, (_d, origins) in members for o in origins):
+                new = sha256_hex(b"".join(b"%s\0%s\n" % (name.encode("utf-8"), self._member(ref)[1].encode())
+                                          for name, ref in members))
+                if new != old:
+                    moved[old] = new
         with open(os.path.join(out_dir, INDEX), "rb") as handle:
             entries = json.loads(handle.read())["files"]
         self.indexes[index] = entries
         files: dict[str, bytes] = {}
-        generated: dict[str, bytes] = {}
+        generated: list[str] = []
         for path, (kind, _mode, body) in recipes.items():
             if kind == "g":
-                generated[path] = b""
+                generated.append(path)
                 continue
             data = self._zip(body) if kind == "z" and self._touches(body) else (
                 self._member(body)[0] if kind == "f" else None)
             if data is not None:
                 files[path] = data
                 self._move(moved, entries[path]["sha256"], self._sha(data))
-        if not moved or not generated:
-            self._check_unambiguous(moved, entries, files)
-            return files
-        for path in generated:
-            with open(os.path.join(out_dir, path), "rb") as handle:
-                generated[path] = handle.read()
-        done: dict[str, bytes] = {}
-        while True:
-            progress = False
-            for path, original in generated.items():
-                data = _swap_digests(original, moved)
-                if data is original or done.get(path) == data:
-                    continue
-                done[path] = data
-                self._move(moved, entries[path]["sha256"], self._sha(data), again=True)
-                progress = True
-            if not progress:
-                break
-        files.update(done)
-        self._check_unambiguous(moved, entries, files)
+        if moved and generated:
+            files.update(self._swap_generated(out_dir, generated, entries, moved))
+        for path, entry in entries.items():  # a moved digest must not also name a file that stayed
+            if path not in files and entry["sha256"] in moved:
+                raise Fallback(f"{path} shares a digest with a changed file")
         return files
 
+    def _swap_generated(self, out_dir: str, generated: list[str], entries: dict, moved: dict[str, str]
+                        ) -> dict[str, bytes]:
+        """Rounds: find where the digests that moved last round occur (each file searched once per digest),
+        rewrite the files that hold any, and let their own digests move in turn."""
+        originals: dict[str, bytes] = {}
+        for path in generated:
+            with open(os.path.join(out_dir, path), "rb") as handle:
+                originals[path] = handle.read()
+        found: dict[str, list[tuple[int, int, str]]] = {}
+        done: dict[str, bytes] = {}
+        searched: set[str] = set()
+        while True:
+            fresh = [old for old in moved if old not in searched]
+            searched.update(fresh)
+            for path, data in originals.items():
+                for old in fresh:
+                    spots = _occurrences(data, old)
+                    if spots:
+                        found.setdefault(path, []).extend((start, length, old) for start, length in spots)
+            progress = False
+            for path, spots in found.items():
+                data = _apply(originals[path], [(start, length, moved[old][:length].encode())
+                                                for start, length, old in spots])
+                if done.get(path) != data:
+                    done[path] = data
+                    self._move(moved, entries[path]["sha256"], self._sha(data), again=True)
+                    progress = True
+            if not progress and all(old in searched for old in moved):
+                return done
+
     def _touches(self, body: list) -> bool:
-        return any(o in self.changed for _n, _m, (_d, origins) in body for o in origins)
+        """Whether a zip recipe holds a changed file (recipes are shared objects: asked once each)."""
+        hit = self._touched_bodies.get(id(body))
+        if hit is None:
+            hit = self._touched_bodies[id(body)] = any(
+                o in self.changed for _n, _m, (_d, origins) in body for o in origins)
+        return hit
 
     @staticmethod
     def _move(moved: dict[str, str], old: str, new: str, again: bool = False) -> None:
@@ -323,13 +348,6 @@ class Replay:
         if moved.get(old, new) != new and not again:
             raise Fallback(f"two files with digest {old[:12]} changed differently")
         moved[old] = new
-
-    @staticmethod
-    def _check_unambiguous(moved: dict[str, str], entries: dict[str, dict], files: dict[str, bytes]) -> None:
-        """A digest that moved must not also name a file that stayed (a template naming it would be ambiguous)."""
-        for path, entry in entries.items():
-            if path not in files and entry["sha256"] in moved:
-                raise Fallback(f"{path} shares a digest with a changed file")
 
     def _member(self, ref: tuple) -> tuple[bytes | None, str]:
         """(new content or None when unchanged, its digest) of a zip member or copied file."""
@@ -420,18 +438,28 @@ class Replay:
         def member(ref: tuple) -> tuple:
             return (self._member(ref)[1], ref[1]) if ref[1] else ref
 
+        rebuilt: dict[int, list] = {}
+
+        def body_of(kind: str, body: Any) -> Any:
+            if kind == "f":
+                return member(body)
+            if kind != "z" or not self._touches(body):
+                return body
+            new = rebuilt.get(id(body))
+            if new is None:
+                new = rebuilt[id(body)] = [(name, mode, member(ref)) for name, mode, ref in body]
+            return new
+
         outputs = []
-        for index, (provider, out_dir, sig, recipes) in enumerate(record["outputs"]):
+        for index, (provider, out_dir, sig, recipes, digests) in enumerate(record["outputs"]):
             if index in writes:
-                recipes = {path: (kind, mode, [(n, m, member(ref)) for n, m, ref in body] if kind == "z"
-                                  else member(body) if kind == "f" else body)
-                           for path, (kind, mode, body) in recipes.items()}
+                recipes = {path: (kind, mode, body_of(kind, body)) for path, (kind, mode, body) in recipes.items()}
+                moved = self.moved.get(index, {})
+                digests = {moved.get(old, old): [(name, member(ref)) for name, ref in members]
+                           for old, members in digests.items()}
                 sig = signature(os.path.join(out_dir, INDEX))
-            outputs.append((provider, out_dir, sig, recipes))
+            outputs.append((provider, out_dir, sig, recipes, digests))
         record["outputs"] = outputs
-        moved = getattr(self, "moved", {})
-        record["digests"] = {moved.get(old, old): [(name, member(ref)) for name, ref in members]
-                             for old, members in record["digests"].items()}
         save(self.path, record)
 
 
@@ -444,31 +472,39 @@ def save(path: str, record: dict) -> None:
     os.replace(tmp, path)
 
 
-def _swap_digests(data: bytes, moved: dict[str, str]) -> bytes:
-    """``data`` with every occurrence of a moved digest replaced: the whole digest, or the hex prefix of
-    it that is there (a label may hold the first 20 characters). The same object when nothing matched."""
-    edits = []
-    for old, new in moved.items():
-        needle = old[:12].encode()
-        start = data.find(needle)
-        while start != -1:
-            length = 12
-            while length < 64 and start + length < len(data) and data[start + length] == ord(old[length]):
-                length += 1
-            edits.append((start, length, new[:length].encode()))
-            start = data.find(needle, start + length)
-    if not edits:
-        return data
-    edits.sort()
+def _occurrences(data: bytes, old: str) -> list[tuple[int, int]]:
+    """(start, length) of each place ``data`` holds digest ``old``: whole, or a hex prefix of at least 12
+    characters (a label may hold the first 20)."""
+    needle = old[:12].encode()
+    spots = []
+    start = data.find(needle)
+    while start != -1:
+        length = 12
+        while length < 64 and start + length < len(data) and data[start + length] == ord(old[length]):
+            length += 1
+        spots.append((start, length))
+        start = data.find(needle, start + length)
+    return spots
+
+
+def _apply(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    """``data`` with each (start, length) span replaced; spans may not overlap."""
     out = []
     at = 0
-    for start, length, new in edits:
+    for start, length, new in sorted(edits):
         if start < at:
             raise Fallback("overlapping digests")
         out += [data[at:start], new]
         at = start + length
     out.append(data[at:])
     return b"".join(out)
+
+
+def _swap_digests(data: bytes, moved: dict[str, str]) -> bytes:
+    """``data`` with every occurrence of a moved digest replaced; the same object when none occurs."""
+    edits = [(start, length, new[:length].encode()) for old, new in moved.items()
+             for start, length in _occurrences(data, old)]
+    return _apply(data, edits) if edits else data
 
 
 def _write_set(out_dir: str, files: dict[str, bytes], modes: dict[str, int], index: bytes) -> None:
