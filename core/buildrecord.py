@@ -119,6 +119,13 @@ def stop() -> None:
     artifacts.MEMBER_DIGESTS = None
 
 
+def discard() -> None:
+    """The build failed: forget it (nothing is recorded)."""
+    global _output
+    stop()
+    _output = None
+
+
 def say(stream: str, text: str) -> None:
     """Note what the command printed ("out" or "err"); a replay prints it again."""
     if _output is not None:
@@ -192,10 +199,23 @@ def unrecorded():
 # ------------------------------------------------------------ one provider's outputs
 def provider_part(artifact_set: Any, app: Any, out_dir: Any) -> dict[str, Any] | None:
     """How each of one provider's output files was made, computed where it was built (possibly a forked
-    process, so the part also carries that process's reads). None when nothing is being recorded."""
+    process, so the part also carries that process's reads). None when nothing is being recorded.
+
+    Never fails the build: a surprise here only costs the next build its shortcut (with ``SLSN_DEBUG=1``
+    it is raised, so it gets fixed)."""
     recorder = _active
     if recorder is None:
         return None
+    try:
+        return _provider_part(recorder, artifact_set, app, out_dir)
+    except Exception as exc:  # noqa: BLE001
+        if os.environ.get("SLSN_DEBUG", "") not in ("", "0"):
+            raise
+        recorder.unsafe.add(f"a recorder error ({type(exc).__name__})")
+        return None
+
+
+def _provider_part(recorder: Recorder, artifact_set: Any, app: Any, out_dir: Any) -> dict[str, Any]:
     from sls_neutral.core import artifacts, sources
 
     recipes: dict[str, tuple] = {}
@@ -325,6 +345,8 @@ def _record(recorder: Recorder, parts: list[dict[str, Any] | None], output: list
         out_dir = part["out_dir"]
         skip += [out_dir + os.sep, os.path.join(os.path.dirname(out_dir), "." + os.path.basename(out_dir))]
     skip_prefixes = tuple(skip)
+    # The folders holding the outputs are listed only to clear stale journals beside them: not inputs.
+    parents = {os.path.dirname(part["out_dir"]) for part in parts}
 
     def kept(path: str) -> bool:
         return not (path.startswith(skip_prefixes) or path.endswith((".pyc", ".pyo"))
@@ -341,7 +363,7 @@ def _record(recorder: Recorder, parts: list[dict[str, Any] | None], output: list
                 inputs[path] = sig
     listings = {}
     for folder in {os.path.abspath(p) for p in listed}:
-        if kept(folder + os.sep) and kept(folder):
+        if kept(folder + os.sep) and kept(folder) and folder not in parents:
             listings[folder] = replay.listing(folder)
     outputs = []
     blobs: dict[str, bytes] = {}

@@ -33,9 +33,12 @@ def register(app) -> None:
             names = providers_for(proj, provider)
             targets = {name: (out / name if provider == "all" else out) if out else None for name in names}
             results = proj.package_many(names, targets, check=check, parallel=True)
-        finally:
+        except BaseException:
             if recorder is not None:
-                buildrecord.stop()
+                buildrecord.discard()
+            raise
+        if recorder is not None:
+            buildrecord.stop()
         parts = [r.pop("_record", None) for r in results]
         print_warnings(proj)
         lines = []
