@@ -112,8 +112,9 @@ def signature(path: str) -> tuple[int, int, int, int] | None:
 
 
 def listing(folder: str) -> str:
+    """A digest of a folder's names (sls-neutral's own state folder left out: it is never an input)."""
     try:
-        names = sorted(os.listdir(folder))
+        names = sorted(n for n in os.listdir(folder) if n != ".sls-neutral")
     except OSError:
         return ""
     return hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()

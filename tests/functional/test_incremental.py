@@ -195,3 +195,25 @@ def test_json_output_is_replayed_too(bench_service, build):
     append(bench_service / "handlers" / "mod000.py", "\n# edit\n")
     proc = build(bench_service, "-p", "gcp", "--output", "json")
     assert REPLAYED in proc.stderr and proc.stdout == first.stdout
+
+
+def test_an_output_folder_outside_the_service_replays(bench_service, tmp_path, build, reference):
+    out = tmp_path / "dist"
+    build(bench_service, "-p", "aws", "-o", str(out))
+    (tmp_path / "unrelated.txt").write_text("the folder beside the outputs changes\n")
+    append(bench_service / "handlers" / "mod000.py", "\n# edit\n")
+    proc = build(bench_service, "-p", "aws", "-o", str(out))
+    assert REPLAYED in proc.stderr, proc.stderr
+    expected = {path.removeprefix("dev/aws/"): value for path, value in reference(bench_service, "-p", "aws").items()}
+    assert tree(out) == expected
+
+
+def test_a_failed_build_records_nothing(bench_service, cli, build):
+    module = bench_service / "handlers" / "mod000.py"
+    good = module.read_text()
+    module.write_text(good.replace("def handle_0003(", "def other_0003("))
+    assert cli("package", "-p", "aws", cwd=bench_service).returncode == 1
+    assert not (bench_service / ".sls-neutral" / "cache" / "replay").exists()
+    module.write_text(good)
+    proc = build(bench_service, "-p", "aws")
+    assert f"{FULL} (no record)" in proc.stderr
