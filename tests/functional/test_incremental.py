@@ -217,3 +217,14 @@ def test_a_failed_build_records_nothing(bench_service, cli, build):
     module.write_text(good)
     proc = build(bench_service, "-p", "aws")
     assert f"{FULL} (no record)" in proc.stderr
+
+
+def test_a_source_replaced_by_a_link_builds_in_full(bench_service, tmp_path, build):
+    build(bench_service, "-p", "aws")
+    module = bench_service / "handlers" / "mod002.py"
+    target = tmp_path / "elsewhere.py"
+    target.write_text(module.read_text() + "\n# moved\n")
+    module.unlink()
+    module.symlink_to(target)
+    proc = build(bench_service, "-p", "aws")
+    assert f"{FULL} (" in proc.stderr and REPLAYED not in proc.stderr, proc.stderr
