@@ -228,3 +228,38 @@ def test_a_source_replaced_by_a_link_builds_in_full(bench_service, tmp_path, bui
     module.symlink_to(target)
     proc = build(bench_service, "-p", "aws")
     assert f"{FULL} (" in proc.stderr and REPLAYED not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_edit_sequences_always_match_a_full_build(bench_service, build, reference, seed):
+    """Whatever path each build takes, its output is the full build's. A seeded sequence of edits: some
+    replay (body edits, new functions, data files), some must not (new imports, new files, a touch of the
+    manifest)."""
+    import random
+
+    rng = random.Random(seed)
+    (bench_service / "handlers" / "table.json").write_text('{"rows": 1}\n')
+    build(bench_service, "-p", "all")
+    modules = sorted((bench_service / "handlers").glob("mod*.py"))
+    paths = {"replay": 0, "full": 0}
+    for step in range(8):
+        kind = rng.choice(["comment", "body", "function", "data", "import", "new file", "touch manifest"])
+        module = rng.choice(modules)
+        if kind == "comment":
+            append(module, f"\n# step {step}\n")
+        elif kind == "body":
+            module.write_text(module.read_text().replace('return {"fn"', f'return {{"step": {step}, "fn"', 1))
+        elif kind == "function":
+            append(module, f"\n\ndef extra_{step}(event, context):\n    return {step}\n")
+        elif kind == "data":
+            (bench_service / "handlers" / "table.json").write_text(f'{{"rows": {step}}}\n')
+        elif kind == "import":
+            append(module, f"\nimport json as json_{step}  # noqa\n")
+        elif kind == "new file":
+            (bench_service / "handlers" / f"new_{step}.txt").write_text("new\n")
+        else:
+            append(bench_service / "sls-neutral.yaml", f"# step {step}\n")
+        proc = build(bench_service, "-p", "all")
+        paths["replay" if REPLAYED in proc.stderr else "full"] += 1
+        assert outputs(bench_service) == reference(bench_service, "-p", "all"), (step, kind, proc.stderr)
+    assert paths["replay"] and paths["full"], paths  # the sequence exercised both paths
