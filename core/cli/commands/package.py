@@ -23,9 +23,8 @@ def register(app) -> None:
                                                     "from what would be written (the GitOps drift gate).")] = False,
                 output: OutputOpt = OutputFormat.text) -> None:
         """Write the provider's artifacts to a folder, atomically and byte-stable."""
-        from sls_neutral.core.errors import ArtifactDriftError
-
         from sls_neutral.core import buildrecord
+        from sls_neutral.core.errors import ArtifactDriftError
 
         proj = project(config, stage, param)
         recorder = None if check else buildrecord.start(proj)
