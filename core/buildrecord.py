@@ -31,8 +31,11 @@ _active: Recorder | None = None  # recording reads
 _output: list[tuple[str, str]] | None = None  # recording the command's output
 _hooked = False
 _sources: Any = None
+# Events after which the recorded reads no longer say what the build depended on: another process or a
+# connection (outside the hook's view), or a change of working directory (relative paths would resolve
+# elsewhere).
 _UNSAFE_EVENTS = {"subprocess.Popen", "os.system", "os.posix_spawn", "os.exec", "socket.connect",
-                  "socket.sendto", "os.spawn"}
+                  "socket.sendto", "os.spawn", "os.chdir"}
 _BUILTIN_DISTRIBUTION = "sls-neutral"
 
 
@@ -83,10 +86,9 @@ _real_environ = os.environ
 
 def start(project: Any) -> Recorder | None:
     """Start recording the build of ``project`` when it runs from the CLI (None: not recorded)."""
-    global _active, _output, _hooked
+    global _active, _output, _hooked, _sources
     if invocation is None or os.environ.get("SLSN_NO_REPLAY", "") not in ("", "0"):
         return None
-    global _sources
     from sls_neutral.core import artifacts, replay, sources
 
     _sources = sources  # the audit hook must not import (it sees the import's own reads)
