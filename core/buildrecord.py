@@ -31,6 +31,8 @@ _active: Recorder | None = None  # recording reads
 _output: list[tuple[str, str]] | None = None  # recording the command's output
 _hooked = False
 _sources: Any = None
+_replay: Any = None
+_listing_now = False
 # Events after which the recorded reads no longer say what the build depended on: another process or a
 # connection (outside the hook's view), or a change of working directory (relative paths would resolve
 # elsewhere).
@@ -48,7 +50,7 @@ class Recorder:
         self.args = list(args)
         self.root = root
         self.opened: set[str] = set()
-        self.listed: set[str] = set()
+        self.listed: dict[str, str] = {}  # folder -> digest of its names when the build listed it
         self.unsafe: set[str] = set()
         self.env_read: set[str] = set()
         # A file whose ctime is later than this may have changed after the build read it: no record then.
@@ -86,12 +88,12 @@ _real_environ = os.environ
 
 def start(project: Any) -> Recorder | None:
     """Start recording the build of ``project`` when it runs from the CLI (None: not recorded)."""
-    global _active, _output, _hooked, _sources
+    global _active, _output, _hooked, _sources, _replay
     if invocation is None or os.environ.get("SLSN_NO_REPLAY", "") not in ("", "0"):
         return None
     from sls_neutral.core import artifacts, replay, sources
 
-    _sources = sources  # the audit hook must not import (it sees the import's own reads)
+    _sources, _replay = sources, replay  # the audit hook must not import (it sees the import's own reads)
     cwd, args = invocation
     root = str(project.root)
     if replay.service_root(args) != root:
@@ -173,10 +175,24 @@ def _audit(event: str, args: tuple) -> None:
         recorder.opened.add(os.fsdecode(path))
     elif event in ("os.listdir", "os.scandir"):
         path = args[0]
-        if not isinstance(path, int):
-            recorder.listed.add(os.fsdecode(path) if path is not None else ".")
+        if isinstance(path, int) or _listing_now:
+            return
+        folder = os.path.abspath(os.fsdecode(path) if path is not None else ".")
+        if folder not in recorder.listed:
+            recorder.listed[folder] = _listing(folder)
     elif event in _UNSAFE_EVENTS:
         recorder.unsafe.add(event)
+
+
+def _listing(folder: str) -> str:
+    """The folder's names as the build is about to see them: taken now, not after the build, whose own
+    outputs may land in a listed folder (``-o`` inside the service) or a file may appear meanwhile."""
+    global _listing_now
+    _listing_now = True  # the listing below raises the same audit event
+    try:
+        return _replay.listing(folder)
+    finally:
+        _listing_now = False
 
 
 @contextmanager
@@ -278,7 +294,7 @@ def _provider_part(recorder: Recorder, artifact_set: Any, app: Any, out_dir: Any
     artifacts.MEMBER_DIGESTS = []
     return {"provider": artifact_set.provider, "out_dir": os.path.abspath(out_dir), "recipes": recipes,
             "digests": digests, "blobs": blobs, "origins": origins_used, "imports": imports, "handlers": handlers,
-            "opened": set(recorder.opened), "listed": set(recorder.listed), "unsafe": set(recorder.unsafe),
+            "opened": set(recorder.opened), "listed": dict(recorder.listed), "unsafe": set(recorder.unsafe),
             "env_read": set(recorder.env_read)}
 
 
@@ -331,11 +347,12 @@ def _record(recorder: Recorder, parts: list[dict[str, Any] | None], output: list
     if not parts or any(p is None for p in parts):
         return "not every provider was recorded"
     opened = set(recorder.opened)
-    listed = set(recorder.listed)
+    listed = dict(recorder.listed)
     env_read = set(recorder.env_read)
     for part in parts:
         opened |= part["opened"]
-        listed |= part["listed"]
+        for folder, names in part["listed"].items():
+            listed.setdefault(folder, names)
         env_read |= part["env_read"]
         if part["unsafe"] or recorder.unsafe:
             return "it ran " + ", ".join(sorted(part["unsafe"] | recorder.unsafe))
@@ -347,8 +364,11 @@ def _record(recorder: Recorder, parts: list[dict[str, Any] | None], output: list
         out_dir = part["out_dir"]
         skip += [out_dir + os.sep, os.path.join(os.path.dirname(out_dir), "." + os.path.basename(out_dir))]
     skip_prefixes = tuple(skip)
-    # The folders holding the outputs are listed only to clear stale journals beside them: not inputs.
+    # A folder holding outputs outside the service (`-o /tmp/dist`) is listed only to clear stale journals
+    # beside them: not an input. Inside the service the walk lists it too, and that listing counts.
+    inside = recorder.root.rstrip(os.sep) + os.sep
     parents = {os.path.dirname(part["out_dir"]) for part in parts}
+    parents = {p for p in parents if not (p + os.sep).startswith(inside)}
 
     def kept(path: str) -> bool:
         return not (path.startswith(skip_prefixes) or path.endswith((".pyc", ".pyo"))
@@ -363,10 +383,8 @@ def _record(recorder: Recorder, parts: list[dict[str, Any] | None], output: list
                 if sig[2] >= recorder.fresh_after:
                     return f"{path} changed during the build"
                 inputs[path] = sig
-    listings = {}
-    for folder in {os.path.abspath(p) for p in listed}:
-        if kept(folder + os.sep) and kept(folder) and folder not in parents:
-            listings[folder] = replay.listing(folder)
+    listings = {folder: names for folder, names in listed.items()
+                if kept(folder + os.sep) and kept(folder) and folder not in parents}
     outputs = []
     blobs: dict[str, bytes] = {}
     tracked: dict[str, str] = {}

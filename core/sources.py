@@ -59,7 +59,8 @@ def collect_sources(root: Path) -> dict[str, bytes]:
 def _collect(root: str) -> tuple[tuple[str, bytes], ...]:
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDED_DIRS and not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDED_DIRS and not d.startswith(".")
+                             and not is_output_set(os.path.join(dirpath, d)))
         for name in sorted(filenames):
             if name in EXCLUDED_FILES or name.endswith(EXCLUDED_SUFFIXES) or name.startswith("."):
                 continue
@@ -68,6 +69,23 @@ def _collect(root: str) -> tuple[tuple[str, bytes], ...]:
                 continue
             out.append((os.path.relpath(path, root).replace(os.sep, "/"), _read_source(path)))
     return tuple(out)
+
+
+def is_output_set(folder: str) -> bool:
+    """Whether ``folder`` holds an artifact set sls-neutral wrote (``package -o deploy/`` inside the service):
+    its index, ``artifacts.json`` with the provider, the format and the files. Never part of the sources:
+    packaging it made every build differ from the last (its own previous output in every zip)."""
+    index = os.path.join(folder, "artifacts.json")
+    if not os.path.isfile(index):
+        return False
+    import json
+
+    try:
+        with open(index, "rb") as handle:
+            data = json.loads(handle.read())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {"provider", "format", "files"} <= set(data)
 
 
 def clear_cache() -> None:

@@ -263,3 +263,17 @@ def test_random_edit_sequences_always_match_a_full_build(bench_service, build, r
         paths["replay" if REPLAYED in proc.stderr else "full"] += 1
         assert outputs(bench_service) == reference(bench_service, "-p", "all"), (step, kind, proc.stderr)
     assert paths["replay"] and paths["full"], paths  # the sequence exercised both paths
+
+
+def test_an_output_folder_inside_the_service_replays(service_copy, build, cli):
+    service = service_copy("http-api")
+    build(service, "-p", "all", "-o", "deploy")
+    second = build(service, "-p", "all", "-o", "deploy")
+    assert "listing" in second.stderr  # the first build listed the service before deploy/ existed
+    append(service / "src" / "items.py", "\n# edit\n")
+    proc = build(service, "-p", "all", "-o", "deploy")
+    assert REPLAYED in proc.stderr, proc.stderr
+    replayed = tree(service / "deploy")
+    full = cli("package", "-p", "all", "-o", "deploy", cwd=service, env={"SLSN_NO_REPLAY": "1"})
+    assert full.returncode == 0, full.stderr
+    assert tree(service / "deploy") == replayed

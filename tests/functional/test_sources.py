@@ -52,3 +52,32 @@ def test_deployment_configuration_caches_and_tests_are_left_out(service):
                      "data/link.json"):
         assert left_out not in everything
     assert "handlers/unrelated.py" in everything  # in the service, just not in the orders closure
+
+
+def test_an_artifact_set_inside_the_service_is_left_out(service):
+    """`package -o deploy/` inside the service: the next build must not package the previous output."""
+    (service / "deploy" / "aws").mkdir(parents=True)
+    (service / "deploy" / "aws" / "artifacts.json").write_text('{"files": {}, "format": 1, "provider": "aws"}\n')
+    (service / "deploy" / "aws" / "template.yaml").write_text("Resources: {}\n")
+    (service / "config").mkdir()
+    (service / "config" / "artifacts.json").write_text('{"name": "a data file that happens to share the name"}\n')
+    everything = set(sources.collect_sources(service))
+    assert not any(path.startswith("deploy/") for path in everything)
+    assert "config/artifacts.json" in everything
+
+
+def test_packaging_into_the_service_folder_is_idempotent(tmp_path, cli):
+    import shutil
+
+    service = tmp_path / "http-api"
+    shutil.copytree(sources.Path(__file__).resolve().parents[2] / "examples" / "http-api", service,
+                    ignore=shutil.ignore_patterns(".sls-neutral", "__pycache__"))
+    env = {"SLSN_NO_REPLAY": "1"}
+    first = cli("package", "-p", "all", "-o", "deploy", cwd=service, env=env)
+    assert first.returncode == 0, first.stderr
+    zips = {p: p.read_bytes() for p in sorted((service / "deploy").rglob("*.zip"))}
+    again = cli("package", "-p", "all", "-o", "deploy", cwd=service, env=env)
+    assert again.returncode == 0, again.stderr
+    assert {p: p.read_bytes() for p in sorted((service / "deploy").rglob("*.zip"))} == zips
+    check = cli("package", "-p", "all", "-o", "deploy", "--check", cwd=service, env=env)
+    assert check.returncode == 0, check.stdout + check.stderr
