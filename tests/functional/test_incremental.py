@@ -17,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from bench.gen import generate  # noqa: E402
+from sls_neutral.core.replay import service_root  # noqa: E402
 
 REPLAYED = "sls-neutral: incremental build"
 FULL = "sls-neutral: full build"
@@ -277,3 +278,9 @@ def test_an_output_folder_inside_the_service_replays(service_copy, build, cli):
     full = cli("package", "-p", "all", "-o", "deploy", cwd=service, env={"SLSN_NO_REPLAY": "1"})
     assert full.returncode == 0, full.stderr
     assert tree(service / "deploy") == replayed
+
+
+def test_the_service_root_follows_the_config_option():
+    for args in (["-c", "/no/such/dir/app.yaml"], ["--config", "/no/such/dir/app.yaml"],
+                 ["--config=/no/such/dir/app.yaml"], ["-c/no/such/dir/app.yaml"]):
+        assert service_root(args) == "/no/such/dir", args

@@ -58,9 +58,3 @@ def test_a_member_both_copied_and_generated_is_marked():
     refs = {id(calls[0][0][3]): ("d", ("/s/a.py",)), id(calls[1][0][3]): ("d", ())}
     members = buildrecord._members(calls, lambda data: refs[id(data)])
     assert members == [("a.py", 0o644, ("d", ("/s/a.py", "<generated>")))]
-
-
-def test_the_service_root_follows_the_config_option():
-    for args in (["-c", "/no/such/dir/app.yaml"], ["--config", "/no/such/dir/app.yaml"],
-                 ["--config=/no/such/dir/app.yaml"], ["-c/no/such/dir/app.yaml"]):
-        assert replay.service_root(args) == "/no/such/dir", args
