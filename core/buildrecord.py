@@ -390,7 +390,7 @@ def _record(recorder: Recorder, parts: list[dict[str, Any] | None], output: list
     tracked: dict[str, str] = {}
     imports: dict[str, tuple] = {}
     handlers: dict[str, set[str]] = {}
-    for index, part in enumerate(parts):
+    for part in parts:
         sig = replay.signature(os.path.join(part["out_dir"], replay.INDEX))
         if sig is None:
             return f"no index in {part['out_dir']}"
@@ -406,10 +406,7 @@ def _record(recorder: Recorder, parts: list[dict[str, Any] | None], output: list
         path = os.path.join(root, file)
         if path not in tracked:
             with open(path, "rb") as handle:  # the compiler read it: it exists and parses
-                data = handle.read()
-            from sls_neutral.core.artifacts import sha256
-
-            tracked[path] = sha256(data)
+                tracked[path] = replay.sha256_hex(handle.read())
         derived[path] = (file, None, tuple(sorted(names)))
     source_sigs = {}
     for path, digest in tracked.items():

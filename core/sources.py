@@ -33,12 +33,8 @@ reading_sources = 0  # > 0 while this module reads the service's files (the buil
 
 
 def read_tracked(path: str) -> bytes:
-    """A file's bytes, remembered as coming from ``path`` (see ORIGINS): for files that only get copied
-    into artifacts, so an incremental build can tell when they change and re-copy them."""
-    return _read_source(path)
-
-
-def _read_source(path: str) -> bytes:
+    """A file's bytes, remembered as coming from ``path`` (see ORIGINS): the service walk, the runtime and
+    files that only get copied into artifacts, so an incremental build can tell when they change."""
     global reading_sources
     reading_sources += 1
     try:
@@ -67,7 +63,7 @@ def _collect(root: str) -> tuple[tuple[str, bytes], ...]:
             path = os.path.join(dirpath, name)
             if os.path.islink(path):
                 continue
-            out.append((os.path.relpath(path, root).replace(os.sep, "/"), _read_source(path)))
+            out.append((os.path.relpath(path, root).replace(os.sep, "/"), read_tracked(path)))
     return tuple(out)
 
 
@@ -174,7 +170,7 @@ def defined_names(source: bytes, filename: str) -> set[str]:
 
 def read_handler(root: Path, handler_file: str) -> bytes:
     """A handler file's bytes, read as a source (its edits can be replayed; see ORIGINS)."""
-    return _read_source(os.path.join(_resolved(str(root)), handler_file))
+    return read_tracked(os.path.join(_resolved(str(root)), handler_file))
 
 
 def function_sources(root: Path, handler_file: str) -> dict[str, bytes]:
@@ -215,7 +211,7 @@ def _runtime(provider: str | None) -> tuple[tuple[str, bytes], ...]:
             stem = rel.split("/", 1)[1].removesuffix(".py")
             if stem not in ("__init__", provider):
                 continue
-        out.append((rel, _read_source(str(path))))
+        out.append((rel, read_tracked(str(path))))
     return tuple(out)
 
 
