@@ -56,7 +56,8 @@ def slsn_add_commands(app: Any) -> None:
     """Add commands to the typer application ``app`` (``app.command()(fn)`` or ``app.add_typer``).
 
     Import heavy libraries inside the command function, never at module level:
-    ``sls-neutral --help`` must stay fast.
+    ``sls-neutral --help`` must stay fast. The built-in commands' names are reserved: a plugin command
+    named like one (``package``, ``deploy`` ...) is left out with a warning.
     """
 
 

@@ -1,6 +1,9 @@
 """Options every command shares, and output helpers.
 
-Keep this module light: it is imported for ``--help``.
+Keep this module light: it is imported for ``--help``, and by the quick ``package`` path
+(:mod:`sls_neutral.core.cli.quick`), which runs without typer. The typer option types (``ConfigOpt``,
+``StageOpt`` ...) are therefore built on first access (module ``__getattr__``): a command module that
+imports them pays for typer, the helpers below do not.
 """
 
 from __future__ import annotations
@@ -10,9 +13,7 @@ import sys
 from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple, Optional
-
-import typer
+from typing import Any, NamedTuple
 
 
 class OutputFormat(str, Enum):
@@ -20,15 +21,34 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
-ConfigOpt = Annotated[Path, typer.Option("-c", "--config", help="Manifest path.", show_default=True)]
-StageOpt = Annotated[Optional[str], typer.Option("--stage", help="Stage (default: the manifest's stage).")]
-ParamOpt = Annotated[Optional[list[str]], typer.Option("--param", help="NAME=VALUE for ${opt:NAME}; repeatable.")]
-ProviderOpt = Annotated[Optional[str], typer.Option("-p", "--provider",
-                                                    help="Provider name, or 'all' where allowed.")]
-OutputOpt = Annotated[OutputFormat, typer.Option("--output", help="text or json.")]
-EndpointOpt = Annotated[Optional[str], typer.Option("--endpoint-url",
-                                                    help="Point the provider's control-plane clients elsewhere "
-                                                         "(a local emulator in tests).")]
+def _option_types() -> dict[str, Any]:
+    from typing import Annotated, Optional
+
+    import typer
+
+    return {
+        "ConfigOpt": Annotated[Path, typer.Option("-c", "--config", help="Manifest path.", show_default=True)],
+        "StageOpt": Annotated[Optional[str], typer.Option("--stage", help="Stage (default: the manifest's stage).")],
+        "ParamOpt": Annotated[Optional[list[str]], typer.Option("--param",
+                                                                help="NAME=VALUE for ${opt:NAME}; repeatable.")],
+        "ProviderOpt": Annotated[Optional[str], typer.Option("-p", "--provider",
+                                                             help="Provider name, or 'all' where allowed.")],
+        "OutputOpt": Annotated[OutputFormat, typer.Option("--output", help="text or json.")],
+        "EndpointOpt": Annotated[Optional[str], typer.Option("--endpoint-url",
+                                                             help="Point the provider's control-plane clients "
+                                                                  "elsewhere (a local emulator in tests).")],
+    }
+
+
+OPTION_TYPES = ("ConfigOpt", "StageOpt", "ParamOpt", "ProviderOpt", "OutputOpt", "EndpointOpt")
+
+
+def __getattr__(name: str) -> Any:
+    if name in OPTION_TYPES:
+        globals().update(_option_types())
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DEFAULT_CONFIG = Path("sls-neutral.yaml")
 

@@ -65,13 +65,31 @@ def build_app(*, with_plugins: bool = True, only: str | None = None) -> typer.Ty
         module = importlib.import_module(f"sls_neutral.core.cli.commands.{name}")
         module.register(app)
     if with_plugins and os.environ.get("SLSN_NO_PLUGIN_COMMANDS", "") in ("", "0"):
+        builtin = (len(app.registered_commands), len(app.registered_groups))
         try:
             from sls_neutral.core.plugins import get_plugin_manager
 
             get_plugin_manager().hook.slsn_add_commands(app=app)
         except Exception as exc:  # a broken plugin must not break --help
             sys.stderr.write(f"warning: a plugin failed to add commands: {exc}\n")
+        _drop_reserved(app.registered_commands, builtin[0])
+        _drop_reserved(app.registered_groups, builtin[1])
     return app
+
+
+def _drop_reserved(registry: list, builtin: int) -> None:
+    """Leave out plugin commands named like a built-in one: the names are reserved.
+
+    typer would let a plugin's ``package`` replace ours, yet the quick path (:mod:`sls_neutral.core.cli.quick`)
+    runs the built-in ``package`` without building the typer app; one rule for both paths.
+    """
+    for info in registry[builtin:]:
+        callback = getattr(info, "callback", None)
+        name = info.name or (callback.__name__.replace("_", "-") if callback else None)
+        if name in COMMAND_NAMES:
+            registry.remove(info)
+            sys.stderr.write(f"warning: a plugin's command '{name}' was left out: built-in command names are "
+                             "reserved\n")
 
 
 # Commands that do a bounded amount of work and exit: they run without the cyclic garbage collector.
@@ -153,9 +171,16 @@ def run(argv: list[str] | None = None) -> int:
         code = replay.try_replay(args[1:])
         if code is not None:
             return code
+        from sls_neutral.core.cli import quick
+
+        plain = quick.parse_package(args[1:])
         buildrecord.invocation = (os.getcwd(), args[1:])
         try:
-            return _run(argv)
+            if plain is None:
+                return _run(argv)
+            from sls_neutral.core.cli.commands.package import package
+
+            return _guarded(lambda: package(**plain), click=False)
         finally:
             buildrecord.invocation = None
     return _run(argv)
@@ -242,16 +267,27 @@ def _root_help(args: list[str]) -> int:
 
 
 def _run(argv: list[str] | None = None) -> int:
-    from sls_neutral.core.errors import SlsnError
-
     typer = _typer()
-
-    debug = os.environ.get("SLSN_DEBUG", "") not in ("", "0")
     args = list(sys.argv[1:] if argv is None else argv)
-    try:
+
+    def call():
         wanted = args[0] if args and args[0] in COMMAND_NAMES else None  # a root option first: build all
         command = typer.main.get_command(build_app(only=wanted))
-        result = command.main(args=args, prog_name="sls-neutral", standalone_mode=False)
+        return command.main(args=args, prog_name="sls-neutral", standalone_mode=False)
+
+    return _guarded(call, click=True)
+
+
+def _guarded(call, *, click: bool) -> int:
+    """Run a command and map what it raises to an exit code and one message (CLI.md).
+
+    ``click``: the command ran through typer, whose exit, abort and usage-error exceptions are expected.
+    """
+    from sls_neutral.core.errors import SlsnError
+
+    debug = os.environ.get("SLSN_DEBUG", "") not in ("", "0")
+    try:
+        result = call()
         return result if isinstance(result, int) else 0
     except SlsnError as exc:
         if debug:
@@ -260,20 +296,21 @@ def _run(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         sys.stderr.write(exc.render() + "\n")
         return exc.exit_code
-    except _exit_types() as exc:
-        return exc.exit_code
-    except _abort_types():
-        sys.stderr.write("aborted\n")
-        return 1
-    except _usage_error_types() as exc:
-        exc.show()
-        return 2  # CLI.md: every usage error (unknown command or option, bad value) exits 2
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # a bug: say so, show the traceback only when asked
+    except Exception as exc:
+        if click and isinstance(exc, _exit_types()):
+            return exc.exit_code
+        if click and isinstance(exc, _abort_types()):
+            sys.stderr.write("aborted\n")
+            return 1
+        if click and isinstance(exc, _usage_error_types()):
+            exc.show()
+            return 2  # CLI.md: every usage error (unknown command or option, bad value) exits 2
+        # a bug: say so, show the traceback only when asked
         if debug:
             import traceback
 

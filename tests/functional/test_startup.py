@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -27,3 +28,25 @@ def test_version():
     from sls_neutral import __version__
 
     assert result.stdout.strip() == f"sls-neutral {__version__}"
+
+
+def test_package_with_plain_arguments_runs_without_typer(tmp_path):
+    """`package` reads plain arguments itself (core/cli/quick.py): typer and its pydantic adapters cost ~40 ms."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "hi.py").write_text("def hi(request):\n    return {'ok': True}\n")
+    (tmp_path / "sls-neutral.yaml").write_text("service: quick\nfunctions:\n  hi:\n    handler: src/hi.py:hi\n"
+                                               "    triggers:\n      - http: {path: /hi}\n")
+
+    def imported(*args: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+        result = subprocess.run([sys.executable, "-X", "importtime", "-m", "sls_neutral", *args], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120,
+                                env={**os.environ, "SLSN_NO_REPLAY": "1"})
+        return result, set(re.findall(r"\|\s+([\w.]+)\s*$", result.stderr, flags=re.MULTILINE))
+
+    result, modules = imported("package", "-p", "local", "--output", "json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert '"provider": "local"' in result.stdout
+    assert "typer" not in modules and "click" not in modules
+    result, modules = imported("package", "-p", "local", "--output", "xml")  # a usage error: typer reports it
+    assert result.returncode == 2 and "Invalid value for '--output'" in result.stderr
+    assert "typer" in modules

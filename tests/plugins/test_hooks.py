@@ -122,6 +122,33 @@ def test_hook_slsn_add_commands(project, capsys):
     assert result.exit_code == 0 and "HELLO" in result.output
 
 
+def test_plugin_commands_named_like_builtin_ones_are_left_out(project, capsys):
+    """The quick ``package`` path runs the built-in command without typer, so no plugin may replace it."""
+    from sls_neutral.core.cli.main import build_app
+    from typer.main import get_command
+
+    def add(app):
+        @app.command("package")
+        def package() -> None:
+            print("HIJACKED")
+
+        @app.command()
+        def deploy() -> None:  # named by its function
+            print("HIJACKED")
+
+        @app.command("shout")
+        def shout() -> None:
+            print("HELLO")
+
+    register(project.pm, "commands", slsn_add_commands=add)
+    command = get_command(build_app())
+    err = capsys.readouterr().err
+    assert "a plugin's command 'package' was left out" in err and "'deploy' was left out" in err
+    assert command.commands["package"].callback.__module__ == "sls_neutral.core.cli.commands.package"
+    assert command.commands["deploy"].callback.__module__ == "sls_neutral.core.cli.commands.deploy"
+    assert "shout" in command.commands
+
+
 def test_hook_slsn_validate_ir(project):
     def validate(app, provider):
         return [Diagnostic(f"{provider or 'no provider'}: functions must say hello", app.functions["hi"].source,
