@@ -42,31 +42,33 @@ CAPABILITIES = {feature: Support("full", NOTES.get(feature, "")) for feature in 
 
 
 def deployment_description(app: Any) -> dict[str, Any]:
-    """What a local deployment consists of, without clock values or absolute paths (emit and plan)."""
+    """What a local deployment consists of, without clock values or absolute paths (emit and plan).
+
+    Made JSON-able by ``plain_jsonable`` (``ir.to_jsonable``'s result, faster): the triggers first, then the
+    whole, which sorts every mapping's keys (the triggers' included), as before.
+    """
     from sls_neutral.core import ir
+    from sls_neutral.providers.local.jsonable import plain_jsonable
 
     functions = {}
+    subscribers: dict[str, list[str]] = {}
     for f in sorted(app.functions.values(), key=lambda f: f.name):
-        triggers = []
-        for t in f.triggers:
-            data = ir.to_jsonable(t)
-            triggers.append(data)
         functions[f.name] = {"handler": f.handler, "memory": f.memory, "timeout": f.timeout,
-                             "grants": sorted(g.scope for g in f.grants), "triggers": triggers,
+                             "grants": sorted(g.scope for g in f.grants), "triggers": [plain_jsonable(t) for t in f.triggers],
                              "warm": f.warm, "max_instances": f.max_instances,
-                             "environment": dict(sorted(f.environment.items()))}
+                             "environment": f.environment}
+        for tr in f.triggers:
+            if isinstance(tr, ir.TopicTrigger):
+                subscribers.setdefault(tr.topic, []).append(f.name)
     routes = [{"method": t.method, "path": t.path, "target": f"{kind}:{name}", "cors": t.cors}
               for t, kind, name in app.http_routes]
     queues = {q.name: {"visibility_timeout": q.visibility_timeout, "fifo": q.fifo, "delay": q.delay,
                        "dead_letter": q.dead_letter, "max_receives": q.max_receives,
                        "retention": q.retention, "subscribed_topics": list(q.subscribed_topics)}
               for q in sorted(app.queues.values(), key=lambda q: q.name)}
-    topics = {}
-    for t in sorted(app.topics.values(), key=lambda t: t.name):
-        subscribers = sorted(f.name for f in app.functions.values()
-                             for tr in f.triggers if isinstance(tr, ir.TopicTrigger) and tr.topic == t.name)
-        topics[t.name] = {"functions": subscribers, "queues": sorted(t.queues)}
-    return ir.to_jsonable({
+    topics = {t.name: {"functions": sorted(subscribers.get(t.name, ())), "queues": sorted(t.queues)}
+              for t in sorted(app.topics.values(), key=lambda t: t.name)}
+    return plain_jsonable({
         "service": app.service, "stage": app.stage, "provider": "local",
         "functions": functions, "routes": routes, "queues": queues, "topics": topics,
         "buckets": sorted(app.buckets), "secrets": sorted(app.secrets), "workflows": sorted(app.workflows),
