@@ -27,17 +27,21 @@ AZURE_IDENTITY = NameRules(128, r"a-zA-Z0-9-_")
 
 STEP_ACTIVITY = "slsn-step"  # the one activity that runs any workflow step function
 START_QUEUE_PREFIX = "slsn-start-"  # ctx.workflow(n).start() enqueues here; a durable client starts it
+NOT_IDENT_RE = re.compile(r"[^0-9a-zA-Z_]")  # compiled once: the names below are made per function and trigger
+NOT_LABEL_RE = re.compile(r"[^0-9A-Z_]")
+SLUG_GAP_RE = re.compile(r"[^a-z0-9]+")
+NOT_SECRET_RE = re.compile(r"[^0-9a-zA-Z-]")
 
 
 def py_ident(text: str) -> str:
     """A Python identifier from a neutral name ("on-upload" -> "on_upload")."""
-    ident = re.sub(r"[^0-9a-zA-Z_]", "_", text)
+    ident = NOT_IDENT_RE.sub("_", text)
     return ident if ident[:1].isalpha() else f"f_{ident}"
 
 
 def env_label(text: str) -> str:
     """An app-setting-safe label ("on-upload" -> "ON_UPLOAD")."""
-    return re.sub(r"[^0-9A-Z_]", "_", text.upper())
+    return NOT_LABEL_RE.sub("_", text.upper())
 
 
 def azure_route(path: str) -> str:
@@ -51,7 +55,7 @@ def azure_route(path: str) -> str:
 
 
 def route_slug(path: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
+    slug = SLUG_GAP_RE.sub("-", path.lower()).strip("-")
     return slug or "root"
 
 
@@ -154,7 +158,7 @@ def container_name(bucket: str) -> str:
 
 def secret_name(secret: str) -> str:
     """Key Vault secret names allow letters, digits and dashes (our names already fit)."""
-    return re.sub(r"[^0-9a-zA-Z-]", "-", secret)
+    return NOT_SECRET_RE.sub("-", secret)
 
 
 def storage_queue_name(queue: str) -> str:
@@ -194,8 +198,24 @@ def schedule_expression(trig: ir.ScheduleTrigger) -> tuple[str, str | None]:
     return rate_to_ncrontab(trig.rate or 60).expression, None
 
 
+_LAST: list[tuple[ir.App, dict[str, Any], AzureModel]] = []  # the last model built, for the next call
+
+
 def build_model(app: ir.App, settings: Mapping[str, Any] | None = None) -> AzureModel:
-    settings = dict(settings if settings is not None else app.settings("azure"))
+    """The Azure model of ``app``; read-only (the check, the emitter, the template and the deployer share it).
+
+    ``package`` asks for it twice, in the check (its names) and in the emit, with the same app and settings:
+    the last model is kept (with its app, so that app's id is not reused) and returned again for them.
+    """
+    wanted = dict(settings if settings is not None else app.settings("azure"))
+    if _LAST and _LAST[0][0] is app and _LAST[0][1] == wanted:
+        return _LAST[0][2]
+    model = _build_model(app, dict(wanted))
+    _LAST[:] = [(app, wanted, model)]
+    return model
+
+
+def _build_model(app: ir.App, settings: dict[str, Any]) -> AzureModel:
     settings["resource_group"] = settings.get("resource_group") or f"rg-{app.service}-{app.stage}"
     settings.setdefault("location", "eastus")
     names = physical_names(app, settings)

@@ -13,6 +13,8 @@ from sls_neutral.providers.azure.model import AzFunction, AzureModel, py_ident
 
 def py_literal(value: object) -> str:
     """A deterministic Python literal for a JSON value (sorted keys; True/False/None)."""
+    if type(value) is str:  # most bindings: answered before the general checks
+        return repr(value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return repr(value)
     if isinstance(value, (list, tuple)):
