@@ -15,13 +15,14 @@ from typing import Any
 
 from sls_neutral.core import ir
 from sls_neutral.core.errors import Diagnostic, ManifestError, Position, did_you_mean
-from sls_neutral.core.manifest import LoadedManifest, schema
+from sls_neutral.core.manifest import LoadedManifest, plain, rules
 from sls_neutral.core.sources import defined_names, read_handler
 
 DEFAULT_MEMORY_MB = 256
 DEFAULT_TIMEOUT_S = 10.0
 PATH_RE = re.compile(r"^\$(\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\])*$")
 SECRET_REF = re.compile(r"^\$\{\s*secret:\s*([A-Za-z0-9_.-]+)\s*\}$")
+QUEUE_DEFAULTS = plain.QueueSettings({})  # a queue written as null (`jobs:`)
 ISO_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
 
 
@@ -49,12 +50,12 @@ class _Compiler:
         out: dict[str, ir.Queue] = {}
         subscribed: dict[str, list[str]] = {}
         for tname, topic in self.m.topics.items():
-            for index, qname in enumerate((topic or schema.TopicSettings()).queues):
+            for index, qname in enumerate(topic.queues if topic else ()):
                 if qname not in self.m.queues:
                     self.undeclared("queue", qname, self.m.queues, self.pos("topics", tname, "queues", index))
                 subscribed.setdefault(qname, []).append(tname)
         for name, q in self.m.queues.items():
-            q = q or schema.QueueSettings()
+            q = q or QUEUE_DEFAULTS
             dlq = f"{name}-dlq" if q.dead_letter else None
             out[name] = ir.Queue(name=name, visibility_timeout=q.visibility_timeout, retention=q.retention,
                                  fifo=q.fifo, delay=q.delay, dead_letter=dlq,
@@ -148,7 +149,7 @@ class _Compiler:
                        code="handler")
 
     def trigger(self, entry: Any, path: tuple, resources: dict[str, dict]) -> ir.Trigger:
-        kind = schema._trigger_tag(entry)
+        kind = rules.trigger_tag(entry)
         t = getattr(entry, kind)
         where = self.pos(*path, kind, "name")
         if kind == "http":
@@ -227,11 +228,12 @@ class _Compiler:
                      for n, f in functions.items()} if step_functions else functions
         if self.diagnostics:
             raise ManifestError(_sorted(self.diagnostics))
-        topics = {n: ir.Topic(name=n, queues=tuple((t or schema.TopicSettings()).queues),
+        # a block written as null (`photos:`) takes every default: no queues, no versioning, no description
+        topics = {n: ir.Topic(name=n, queues=tuple(t.queues if t else ()),
                               source=self.pos("topics", n, key=True)) for n, t in sorted(m.topics.items())}
-        buckets = {n: ir.Bucket(name=n, versioning=(b or schema.BucketSettings()).versioning,
+        buckets = {n: ir.Bucket(name=n, versioning=b.versioning if b else False,
                                 source=self.pos("buckets", n, key=True)) for n, b in sorted(m.buckets.items())}
-        secrets = {n: ir.Secret(name=n, description=(s or schema.SecretSettings()).description,
+        secrets = {n: ir.Secret(name=n, description=s.description if s else None,
                                 source=self.pos("secrets", n, key=True)) for n, s in sorted(m.secrets.items())}
         return ir.App(
             service=m.service, stage=self.loaded.stage, runtime=m.runtime, default_provider=m.provider,

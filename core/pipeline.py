@@ -45,7 +45,7 @@ class Project:
         from sls_neutral.core.manifest import load_manifest
 
         return load_manifest(self.config, stage=self.stage, options=self.options, env=self.env,
-                             extension_models=self.plugins.manifest_extensions())
+                             extension_models=self.plugins.manifest_extensions)
 
     @cached_property
     def app(self) -> ir.App:

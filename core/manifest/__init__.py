@@ -1,9 +1,13 @@
-"""Load a manifest: YAML with positions -> stage overrides -> variables -> pydantic.
+"""Load a manifest: YAML with positions -> stage overrides -> variables -> validation.
 
 The result, :class:`LoadedManifest`, is validated plain data plus the source
 document, so the compiler can still point at file:line for the problems only it
 can see (cross-references). Every problem found here is collected and raised
 together as one :class:`ManifestError`.
+
+Validation: a well-formed manifest is checked without pydantic (:mod:`.plain`); anything else, and
+every plugin block, goes through the pydantic models (:mod:`.schema`), which also word the errors.
+pydantic is imported only then.
 """
 
 from __future__ import annotations
@@ -11,21 +15,27 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Union
 
 from sls_neutral.core.errors import Diagnostic, ManifestError, Position, did_you_mean
-from sls_neutral.core.manifest import schema
+from sls_neutral.core.manifest import plain, rules
 from sls_neutral.core.manifest.variables import VariableContext, dotted_get, resolve_tree, _MISSING
 from sls_neutral.core.manifest.yamlpos import SourceDoc, load_yaml_file, load_yaml_text
 
+if TYPE_CHECKING:  # pragma: no cover
+    from pydantic import BaseModel, ValidationError
+
+    from sls_neutral.core.manifest import schema
+
 DEFAULT_MANIFEST = "sls-neutral.yaml"
+#: plugin block models by top-level key, or a function returning them (called only when the manifest has a
+#: key outside the core schema: building the plugins' pydantic models costs every other manifest ~10 ms)
+ExtensionModels = Union[Mapping[str, "type[BaseModel]"], Callable[[], Mapping[str, "type[BaseModel]"]], None]
 
 
 @dataclass
 class LoadedManifest:
-    model: schema.Manifest
+    model: "schema.Manifest | plain.Block"  # the same attributes either way
     doc: SourceDoc
     root: Path
     path: Path
@@ -42,8 +52,7 @@ class LoadedManifest:
 
 def load_manifest(path: Path | str = DEFAULT_MANIFEST, *, stage: str | None = None,
                   options: Mapping[str, str] | None = None, env: Mapping[str, str] | None = None,
-                  extension_models: Mapping[str, type[BaseModel]] | None = None,
-                  text: str | None = None) -> LoadedManifest:
+                  extension_models: ExtensionModels = None, text: str | None = None) -> LoadedManifest:
     """Load, merge the stage, resolve variables and validate; raise ManifestError on any problem."""
     path = Path(path)
     display = _display(path)
@@ -54,9 +63,8 @@ def load_manifest(path: Path | str = DEFAULT_MANIFEST, *, stage: str | None = No
 
 def load_document(doc: SourceDoc, *, root: Path, path: Path, stage: str | None = None,
                   options: Mapping[str, str] | None = None, env: Mapping[str, str] | None = None,
-                  extension_models: Mapping[str, type[BaseModel]] | None = None) -> LoadedManifest:
+                  extension_models: ExtensionModels = None) -> LoadedManifest:
     options = dict(options or {})
-    extension_models = dict(extension_models or {})
     diagnostics: list[Diagnostic] = []
     data = doc.data
     if data is None:
@@ -68,7 +76,7 @@ def load_document(doc: SourceDoc, *, root: Path, path: Path, stage: str | None =
     data = _plain_copy(data)
 
     stage_name = stage or data.get("stage") or "dev"
-    if not isinstance(stage_name, str) or not _re_full(schema.STAGE_RE, stage_name):
+    if not isinstance(stage_name, str) or not _re_full(rules.STAGE_RE, stage_name):
         raise ManifestError([Diagnostic(f"invalid stage name {stage_name!r}", doc.position(("stage",)),
                                         "stages are lowercase letters, digits and '-', starting with a letter",
                                         code="stage")])
@@ -76,14 +84,15 @@ def load_document(doc: SourceDoc, *, root: Path, path: Path, stage: str | None =
     _apply_stage(data, stage_name, doc, diagnostics)
 
     # Plugin blocks: validated by the plugin's own model, kept out of the core schema.
+    extension_models = _extension_models(extension_models, data)
     extensions: dict[str, Any] = {}
-    for key in [k for k in data if k not in schema.TOP_LEVEL_KEYS and k in extension_models]:
+    for key in [k for k in data if k not in rules.TOP_LEVEL_KEYS and k in extension_models]:
         extensions[key] = data.pop(key)
     enabled = data.get("plugins") if isinstance(data.get("plugins"), list) else []
     for key in [k for k in extensions if k not in enabled]:
         diagnostics.append(Diagnostic(f"block '{key}' configures plugin '{key}', which is not enabled",
                                       doc.position((key,), key=True), f"add it: plugins: [{key}]", code="plugin"))
-    for key in [k for k in data if k not in schema.TOP_LEVEL_KEYS and k in enabled]:
+    for key in [k for k in data if k not in rules.TOP_LEVEL_KEYS and k in enabled]:
         data.pop(key)
         diagnostics.append(Diagnostic(f"block '{key}' belongs to plugin '{key}', which is not installed or not loaded",
                                       doc.position((key,), key=True),
@@ -115,13 +124,20 @@ def load_document(doc: SourceDoc, *, root: Path, path: Path, stage: str | None =
     resolved_ext = {k: resolve_tree(v, ctx, lambda p, k=k: doc.position((k,) + tuple(p)), diagnostics)
                     for k, v in extensions.items()}
 
-    model = None
-    try:
-        model = schema.Manifest.model_validate(resolved)
-    except ValidationError as exc:
-        diagnostics.extend(pydantic_diagnostics(exc, resolved, doc, ()))
+    model = plain.check_manifest(resolved)
+    if model is None:
+        from pydantic import ValidationError
+
+        from sls_neutral.core.manifest import schema
+
+        try:
+            model = schema.Manifest.model_validate(resolved)
+        except ValidationError as exc:
+            diagnostics.extend(pydantic_diagnostics(exc, resolved, doc, ()))
     validated_ext: dict[str, Any] = {}
     for key, value in resolved_ext.items():
+        from pydantic import ValidationError
+
         try:
             validated_ext[key] = extension_models[key].model_validate(value)
         except ValidationError as exc:
@@ -130,6 +146,14 @@ def load_document(doc: SourceDoc, *, root: Path, path: Path, stage: str | None =
         raise ManifestError(_sorted(diagnostics))
     return LoadedManifest(model=model, doc=doc, root=root, path=path, stage=stage_name, options=options,
                           extensions=validated_ext, provider_diagnostics=provider_diagnostics)
+
+
+def _extension_models(models: ExtensionModels, data: dict) -> dict[str, Any]:
+    if callable(models):
+        if all(key in rules.TOP_LEVEL_KEYS for key in data):
+            return {}
+        models = models()
+    return dict(models or {})
 
 
 def _re_full(pattern: str, value: str) -> bool:
@@ -199,6 +223,10 @@ _VOCABULARY: set[str] | None = None
 
 
 def _vocabulary() -> set[str]:
+    from pydantic import BaseModel
+
+    from sls_neutral.core.manifest import schema
+
     global _VOCABULARY
     if _VOCABULARY is None:
         words: set[str] = set()
@@ -231,7 +259,7 @@ def data_path(loc: tuple, data: Any) -> tuple[tuple, bool]:
     return tuple(path), is_key
 
 
-def pydantic_diagnostics(exc: ValidationError, data: Any, doc: SourceDoc, prefix: tuple,
+def pydantic_diagnostics(exc: "ValidationError", data: Any, doc: SourceDoc, prefix: tuple,
                          vocabulary: set[str] | None = None) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     vocab = vocabulary or _vocabulary()
@@ -250,9 +278,9 @@ def pydantic_diagnostics(exc: ValidationError, data: Any, doc: SourceDoc, prefix
             key = str(loc[-1])
             position = doc.position(prefix + path, key=True)
             message = f"unknown key '{key}' in {'.'.join(str(p) for p in path[:-1]) or 'the top level'}"
-            hint = did_you_mean(key, schema.TOP_LEVEL_KEYS if len(path) <= 1 and not prefix else vocab)
+            hint = did_you_mean(key, rules.TOP_LEVEL_KEYS if len(path) <= 1 and not prefix else vocab)
             if hint is None and len(path) <= 1 and not prefix:
-                hint = "top-level keys: " + ", ".join(schema.TOP_LEVEL_KEYS) + " (or a plugin's block)"
+                hint = "top-level keys: " + ", ".join(rules.TOP_LEVEL_KEYS) + " (or a plugin's block)"
         elif kind == "missing":
             field_name = str(loc[-1])
             position = doc.position(prefix + path, key=True)
@@ -270,7 +298,7 @@ def pydantic_diagnostics(exc: ValidationError, data: Any, doc: SourceDoc, prefix
             elif kind == "trigger_kind":
                 value = error.get("input")
                 if isinstance(value, dict) and len(value) == 1:
-                    hint = did_you_mean(str(next(iter(value))), schema.TRIGGER_KINDS)
+                    hint = did_you_mean(str(next(iter(value))), rules.TRIGGER_KINDS)
             elif kind == "string_pattern_mismatch":
                 hint = "names are lowercase letters, digits and '-', starting with a letter"
         out.append(Diagnostic(message, position, hint, code=kind or "invalid", snippet=doc.snippet(position)))

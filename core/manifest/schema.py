@@ -8,27 +8,17 @@ as a tagged union, so an error names one variant instead of all of them.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator,
                       model_validator)
 
+from sls_neutral.core.manifest import rules
+from sls_neutral.core.manifest.rules import (HTTP_METHODS, NAME_RE, RUNTIMES, SCOPE_ACTIONS, SERVICE_RE, STAGE_RE,
+                                             STEP_KINDS, STEP_NAME_RE, TRIGGER_KINDS)
 from sls_neutral.core.manifest.units import parse_duration, parse_size_mb
 
-NAME_RE = r"^[a-z][a-z0-9-]{0,62}$"
-SERVICE_RE = r"^[a-z][a-z0-9-]{0,38}$"
-STAGE_RE = r"^[a-z][a-z0-9-]{0,15}$"
-RUNTIMES = ("python3.11", "python3.12", "python3.13")
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
-SCOPE_ACTIONS = {
-    "bucket": ("read", "write", "delete", "list"),
-    "queue": ("send", "consume"),
-    "topic": ("publish",),
-    "secret": ("read",),
-    "workflow": ("start",),
-    "function": ("invoke",),
-}
+__all__ = ["HTTP_METHODS", "RUNTIMES", "SCOPE_ACTIONS", "STEP_KINDS", "TRIGGER_KINDS"]  # re-exported
 
 
 def _duration(value: Any) -> float:
@@ -65,28 +55,13 @@ class HttpTrigger(Strict):
 
     @field_validator("method")
     @classmethod
-    def _method(cls, value: str) -> str:
-        upper = value.upper()
-        if upper not in HTTP_METHODS:
-            raise ValueError(f"unknown HTTP method {value!r}; use one of {', '.join(HTTP_METHODS)}")
-        return upper
+    def _method(cls, value: Any) -> Any:
+        return rules.http_method(value)
 
     @field_validator("path")
     @classmethod
-    def _path(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError(f"http path {value!r} must start with '/'")
-        if "//" in value or (len(value) > 1 and value.endswith("/")):
-            raise ValueError(f"http path {value!r} has an empty segment or a trailing '/'")
-        for segment in value.strip("/").split("/"):
-            if not segment:
-                continue
-            if segment.startswith("{"):
-                if not re.fullmatch(r"\{[A-Za-z_][A-Za-z0-9_]*\+?\}", segment):
-                    raise ValueError(f"path parameter {segment!r} must look like {{name}} (or {{name+}} for a greedy tail)")
-            elif not re.fullmatch(r"[A-Za-z0-9._~-]+", segment):
-                raise ValueError(f"path segment {segment!r} has characters that are not allowed in a route")
-        return value
+    def _path(cls, value: Any) -> Any:
+        return rules.http_path(value)
 
 
 class QueueTrigger(Strict):
@@ -117,42 +92,23 @@ class ScheduleTrigger(Strict):
 
     @field_validator("cron")
     @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        fields = value.split()
-        if len(fields) != 5:
-            raise ValueError(f"cron {value!r} must have 5 fields: minute hour day-of-month month day-of-week")
-        from sls_neutral.core.buildrecord import unrecorded
-
-        with unrecorded():
-            from croniter import croniter
-        if not croniter.is_valid(value):
-            raise ValueError(f"cron {value!r} is not a valid cron expression")
-        return " ".join(fields)
+    def _cron(cls, value: Any) -> Any:
+        return rules.cron(value)
 
     @field_validator("rate")
     @classmethod
-    def _rate(cls, value: float | None) -> float | None:
-        if value is not None and (value < 60 or value % 60):
-            raise ValueError("a schedule rate must be a whole number of minutes, at least 1m")
-        return value
+    def _rate(cls, value: Any) -> Any:
+        return rules.schedule_rate(value)
 
     @field_validator("timezone")
     @classmethod
-    def _tz(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    def _tz(cls, value: Any) -> Any:
+        return rules.timezone(value)
 
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r}; use an IANA name like 'UTC' or 'Europe/Paris'") from None
-        return value
 
     @model_validator(mode="after")
     def _one_of(self) -> "ScheduleTrigger":
-        if (self.cron is None) == (self.rate is None):
-            raise ValueError("a schedule needs exactly one of 'cron' or 'rate'")
+        rules.exactly_one_schedule(self.cron, self.rate)
         return self
 
 
@@ -197,16 +153,7 @@ class BucketEntry(Strict):
     bucket: BucketTrigger = Field(description="Object events of a bucket.")
 
 
-TRIGGER_KINDS = ("http", "queue", "topic", "schedule", "bucket")
-
-
-def _trigger_tag(value: Any) -> str | None:
-    if isinstance(value, dict) and len(value) == 1:
-        key = next(iter(value))
-        return key if key in TRIGGER_KINDS else None
-    if isinstance(value, BaseModel):
-        return next(k for k in TRIGGER_KINDS if getattr(value, k, None) is not None)
-    return None
+_trigger_tag = rules.trigger_tag
 
 
 Trigger = Annotated[
@@ -241,35 +188,15 @@ class LintSettings(Strict):
 
     @field_validator("ignore")
     @classmethod
-    def _reasons(cls, value: dict[str, str]) -> dict[str, str]:
-        for rule, reason in value.items():
-            if not re.fullmatch(r"[A-Z]{2,}[0-9]{3,}", rule):
-                raise ValueError(f"{rule!r} is not a lint rule id (like SN012)")
-            if not str(reason).strip():
-                raise ValueError(f"suppressing {rule} needs a reason")
-        return value
+    def _reasons(cls, value: Any) -> Any:
+        return rules.lint_ignore(value)
+
 
 
 EnvValue = Union[str, int, float, bool]
 
 
-def _scope(scope: str) -> str:
-    parts = scope.split(":") if isinstance(scope, str) else []
-    if len(parts) != 3 or not all(parts):
-        raise ValueError(f"permission {scope!r} must be KIND:NAME:ACTION, e.g. bucket:photos:read")
-    kind, _, action = parts
-    if kind not in SCOPE_ACTIONS:
-        from sls_neutral.core.errors import did_you_mean
-
-        hint = did_you_mean(kind, SCOPE_ACTIONS)
-        raise ValueError(f"unknown permission kind {kind!r}" + (f" ({hint})" if hint else "")
-                         + f"; kinds: {', '.join(SCOPE_ACTIONS)}")
-    if action != "*" and action not in SCOPE_ACTIONS[kind]:
-        raise ValueError(f"unknown action {action!r} for {kind}; use one of {', '.join(SCOPE_ACTIONS[kind])}")
-    return scope
-
-
-Scope = Annotated[str, AfterValidator(_scope)]
+Scope = Annotated[str, AfterValidator(rules.scope)]
 
 
 class FunctionSettings(Strict):
@@ -307,20 +234,13 @@ class FunctionSettings(Strict):
 
     @field_validator("handler")
     @classmethod
-    def _handler(cls, value: str) -> str:
-        if not re.fullmatch(r"[^:\s]+\.py:[A-Za-z_][A-Za-z0-9_]*", value):
-            raise ValueError(f"handler {value!r} must be FILE.py:FUNCTION, e.g. src/api.py:handle")
-        if value.startswith("/") or ".." in value.split(":")[0].split("/"):
-            raise ValueError(f"handler {value!r} must be a path inside the service folder")
-        return value
+    def _handler(cls, value: Any) -> Any:
+        return rules.handler(value)
 
     @field_validator("environment")
     @classmethod
-    def _env(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for key in value:
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-                raise ValueError(f"environment variable name {key!r} is not valid")
-        return value
+    def _env(cls, value: Any) -> Any:
+        return rules.environment_names(value)
 
 
 
@@ -426,8 +346,7 @@ class WaitSettings(Strict):
 
     @model_validator(mode="after")
     def _one_of(self) -> "WaitSettings":
-        if (self.seconds is None) == (self.until is None):
-            raise ValueError("wait needs exactly one of 'seconds' or 'until'")
+        rules.exactly_one_wait(self.seconds, self.until)
         return self
 
 
@@ -448,9 +367,6 @@ class FailSettings(Strict):
 
     error: str = Field(description="Error name, catchable by this name or `all`.")
     cause: str = Field("", description="Human-readable cause (default empty).")
-
-
-STEP_KINDS = ("call", "set", "switch", "parallel", "map", "wait", "try", "fail", "return", "steps")
 
 
 class StepBody(Strict):
@@ -491,28 +407,7 @@ class StepBody(Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> "StepBody":
-        kinds = [k for k in STEP_KINDS if k in self._present()]
-        if len(kinds) != 1:
-            found = f"found {', '.join(kinds)}" if kinds else "found none"
-            raise ValueError(f"a step needs exactly one of {', '.join(STEP_KINDS[:-1])} ({found})")
-        kind = kinds[0]
-        allowed = {
-            "call": {"input", "result", "retry", "timeout"},
-            "set": set(),
-            "switch": {"default"},
-            "parallel": {"result", "retry"},
-            "map": {"result", "retry"},
-            "wait": set(),
-            "try": {"catch", "retry"},
-            "fail": set(),
-            "return": set(),
-            "steps": set(),
-        }[kind]
-        extra = sorted(self._present() - {kind} - allowed)
-        if extra:
-            raise ValueError(f"'{kind}' steps do not take {', '.join(repr(e) for e in extra)}")
-        if kind == "try" and not self.catch and not self.retry:
-            raise ValueError("a 'try' step needs 'catch' or 'retry'")
+        rules.step_kind(self._present(), has_catch=bool(self.catch), has_retry=bool(self.retry))
         return self
 
     def _present(self) -> set[str]:
@@ -530,7 +425,7 @@ class StepBody(Strict):
         return key in self._present()
 
 
-StepEntry = Annotated[dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,79}$")], StepBody],
+StepEntry = Annotated[dict[Annotated[str, Field(pattern=STEP_NAME_RE)], StepBody],
                       Field(min_length=1, max_length=1)]
 
 
@@ -609,7 +504,7 @@ class Manifest(Strict):
     workflows: dict[Name, WorkflowSettings] = Field(default_factory=dict, description="Workflows, by name.")
 
 
-TOP_LEVEL_KEYS = tuple(Manifest.model_fields)
+TOP_LEVEL_KEYS = rules.TOP_LEVEL_KEYS  # tests/unit/core/test_plain_manifest.py checks it against Manifest.model_fields
 
 
 def manifest_json_schema() -> dict:

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from sls_neutral.core import ir
 from sls_neutral.core.errors import Diagnostic, did_you_mean
-from sls_neutral.core.manifest import schema
 from sls_neutral.core.workflows.conditions import ConditionError, parse_condition
 
 if TYPE_CHECKING:  # pragma: no cover
     from sls_neutral.core.compiler import _Compiler
+    from sls_neutral.core.manifest import schema  # the annotations; validated steps may also be plain.Block
 
 PATH_HINT = "state paths look like $.order.id or $.items[0]"
 
