@@ -99,22 +99,30 @@ class Project:
         problems = list(self.loaded.provider_diagnostics.get(provider.name, []))
         if problems:
             return problems
-        model = provider.settings_model()
-        if model is None:
-            return []
-        from pydantic import ValidationError
-
-        from sls_neutral.core.manifest import pydantic_diagnostics
-
         data = dict(self.app.settings(provider.name))
-        try:
-            validated = model.model_validate(data)
-        except ValidationError as exc:
-            vocabulary = set(model.model_fields)
-            return pydantic_diagnostics(exc, data, self.loaded.doc, ("providers", provider.name), vocabulary)
+        fields = provider.settings_fields()
+        complete = None
+        if fields is not None:  # a well-formed block needs no pydantic (core/manifest/plain.py)
+            from sls_neutral.core.manifest.plain import check_flat
+
+            complete = check_flat(fields, data)
+        if complete is None:
+            model = provider.settings_model()
+            if model is None:
+                return []
+            from pydantic import ValidationError
+
+            from sls_neutral.core.manifest import pydantic_diagnostics
+
+            try:
+                validated = model.model_validate(data)
+            except ValidationError as exc:
+                vocabulary = set(model.model_fields)
+                return pydantic_diagnostics(exc, data, self.loaded.doc, ("providers", provider.name), vocabulary)
+            complete = validated.model_dump(mode="json")
         # keep defaults filled in, so providers read one complete settings mapping
         settings = dict(self.app.provider_settings)
-        settings[provider.name] = validated.model_dump(mode="json")
+        settings[provider.name] = complete
         self.__dict__["app"] = self.app.replace(provider_settings=settings)
         return []
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from sls_neutral.core.errors import Diagnostic, SlsnError
 
@@ -94,6 +94,12 @@ class Provider:
     # ------------------------------------------------------------ compile time
     def settings_model(self) -> "type[BaseModel] | None":
         """The pydantic model of ``providers.<name>`` (validated strictly when this provider is chosen)."""
+        return None
+
+    def settings_fields(self) -> "dict[str, tuple[Callable[[Any], Any], Any]] | None":
+        """Optional: the same fields for :func:`sls_neutral.core.manifest.plain.check_flat`, which validates a
+        well-formed block without importing pydantic (the built-in providers give them; a test checks they
+        agree with :meth:`settings_model`). None: the model always validates."""
         return None
 
     def check(self, app: "App") -> list[Diagnostic]:

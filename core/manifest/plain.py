@@ -69,15 +69,28 @@ def text(value: Any) -> str:
     return value
 
 
-def pattern(regex: str) -> Check:
-    compiled = re.compile(regex.removeprefix("^").removesuffix("$"))
+def string(regex: str | None = None, min_length: int = 0, max_length: int | None = None) -> Check:
+    """A str with pydantic's string constraints (``pattern``, ``min_length``, ``max_length``).
+
+    pydantic searches for the pattern; every pattern here is anchored at both ends (``^...$``), which
+    makes that a full match (its ``$`` is the end of the text, as with ``fullmatch``).
+    """
+    if regex is not None and not (regex.startswith("^") and regex.endswith("$")):
+        raise ValueError(f"pattern {regex!r} must be anchored with ^ and $")
+    compiled = re.compile(regex[1:-1]) if regex else None
 
     def check(value: Any) -> str:
-        if type(value) is not str or not compiled.fullmatch(value):
+        if type(value) is not str or len(value) < min_length or (max_length is not None and len(value) > max_length):
+            raise Unsure
+        if compiled is not None and not compiled.fullmatch(value):
             raise Unsure
         return value
 
     return check
+
+
+def pattern(regex: str) -> Check:
+    return string(regex)
 
 
 def integer(ge: int | None = None, le: int | None = None) -> Check:
@@ -89,11 +102,11 @@ def integer(ge: int | None = None, le: int | None = None) -> Check:
     return check
 
 
-def number(ge: float | None = None, le: float | None = None) -> Check:
+def number(ge: float | None = None, le: float | None = None, gt: float | None = None) -> Check:
     def check(value: Any) -> float:
         if type(value) not in (int, float) or not math.isfinite(value):
             raise Unsure
-        if (ge is not None and value < ge) or (le is not None and value > le):
+        if (ge is not None and value < ge) or (le is not None and value > le) or (gt is not None and value <= gt):
             raise Unsure
         return float(value)
 

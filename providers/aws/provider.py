@@ -48,6 +48,18 @@ class AwsProvider(Provider):
 
         return AwsSettings
 
+    def settings_fields(self):
+        from sls_neutral.core.manifest.plain import dict_of, one_of, optional, string, text
+
+        return {
+            "region": (string(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$"), "us-east-1"),
+            "architecture": (one_of("x86_64", "arm64"), "x86_64"),
+            "tags": (dict_of(text, text), dict),
+            "deployment_bucket": (optional(string(r"^[a-z0-9][a-z0-9.-]+[a-z0-9]$", 3, 63)), None),
+            "stack_name": (optional(string(r"^[A-Za-z][A-Za-z0-9-]*$", 1, 128)), None),
+            "profile": (optional(string(min_length=1)), None),
+        }
+
     def check(self, app: "App") -> list["Diagnostic"]:
         from sls_neutral.providers.aws.checks import check_app
 

@@ -41,6 +41,19 @@ class AzureProvider(Provider):
 
         return AzureSettings
 
+    def settings_fields(self):
+        from sls_neutral.core.manifest.plain import dict_of, integer, one_of, optional, string, text
+
+        return {
+            "subscription_id": (optional(text), None),
+            "resource_group": (optional(string(min_length=1, max_length=90)), None),
+            "location": (string(min_length=1), "eastus"),
+            "plan": (one_of("flex", "consumption"), "flex"),
+            "tags": (dict_of(text, text), dict),
+            "storage_account": (optional(text), None),
+            "maximum_instance_count": (integer(1, 1000), 100),
+        }
+
     def check(self, app: "App") -> list["Diagnostic"]:
         from sls_neutral.providers.azure.checks import check_app
 

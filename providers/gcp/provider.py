@@ -38,6 +38,21 @@ class GcpProvider(Provider):
 
         return GcpSettings
 
+    def settings_fields(self):
+        from sls_neutral.core.manifest.plain import boolean, dict_of, optional, string, text
+
+        return {
+            "project": (optional(string(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")), None),
+            "project_number": (optional(string(r"^[0-9]{6,20}$")), None),
+            "region": (string(min_length=1), "us-central1"),
+            "labels": (dict_of(text, text), dict),
+            "service_account_prefix": (string(r"^[a-z0-9-]*$", max_length=10), ""),
+            "bucket_prefix": (optional(text), None),
+            "public_http": (boolean, True),
+            "ingress": (string(r"^(ALLOW_ALL|ALLOW_INTERNAL_ONLY|ALLOW_INTERNAL_AND_GCLB)$"), "ALLOW_ALL"),
+            "source_folders": (boolean, False),
+        }
+
     def check(self, app: "App") -> list["Diagnostic"]:
         from sls_neutral.providers.gcp.checks import check_app
 

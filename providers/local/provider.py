@@ -97,6 +97,11 @@ class LocalProvider(Provider):
 
         return LocalSettings
 
+    def settings_fields(self):
+        from sls_neutral.core.manifest.plain import integer, number, optional
+
+        return {"max_body_mb": (number(gt=0), 6.0), "max_workers": (optional(integer(1, 64)), None)}
+
     def emit(self, app: Any, artifacts: Any) -> None:
         artifacts.add_json("local/deployment.json", deployment_description(app))
 
