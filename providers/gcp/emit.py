@@ -126,8 +126,13 @@ def _shared_files() -> dict[str, bytes]:
 
 def function_requirements(app: ir.App, fn: ir.Function) -> bytes:
     """The function's ``requirements.txt``: the clients its grants need, then its own requirements file."""
-    kinds = {g.kind for g in fn.grants} | ({"secret"} if fn.secret_environment else set())
-    return requirements(app, fn, kinds).encode("utf-8")
+    return requirements(app, fn, requirement_kinds(fn)).encode("utf-8")
+
+
+def requirement_kinds(fn: ir.Function) -> frozenset[str]:
+    """The resource kinds whose client libraries the function needs: with its requirements file, all that its
+    ``requirements.txt`` depends on."""
+    return frozenset({g.kind for g in fn.grants} | ({"secret"} if fn.secret_environment else set()))
 
 
 def function_files(app: ir.App, fn: ir.Function, shared: Mapping[str, bytes] | None = None,
@@ -177,8 +182,12 @@ def emit(app: ir.App, settings: Mapping[str, Any], artifacts) -> dict[str, Any]:
         digests[f"{path}.zip"] = digest
         _add_source(artifacts, path, data, files, folders)
 
+    requirements_by_key: dict[tuple[frozenset[str], str | None], bytes] = {}
     for fname, fn in sorted(app.functions.items()):
-        wanted = function_requirements(app, fn)  # read once: it is part of the key and of the zip
+        needs = (requirement_kinds(fn), fn.requirements)  # functions alike share one requirements.txt
+        wanted = requirements_by_key.get(needs)
+        if wanted is None:  # read once: it is part of the key and of the zip
+            wanted = requirements_by_key[needs] = function_requirements(app, fn)
         add(f"functions/{fname}", (fn.handler_file, wanted),
             lambda fn=fn, wanted=wanted: function_files(app, fn, shared, wanted))
     for wname, wf in sorted(app.workflows.items()):

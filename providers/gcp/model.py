@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+from itertools import chain
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -87,8 +88,12 @@ def labels_for(app: ir.App, settings: Mapping[str, Any]) -> dict[str, str]:
     return dict(sorted(labels.items()))
 
 
-def adapter_config(app: ir.App, fn: ir.Function, names: Names) -> dict[str, Any]:
-    """What the adapter needs to know about the function's triggers (routes, sources, filters)."""
+def adapter_config(app: ir.App, fn: ir.Function, names: Names,
+                   fifo_queues: list[str] | None = None) -> dict[str, Any]:
+    """What the adapter needs to know about the function's triggers (routes, sources, filters).
+
+    ``fifo_queues`` (:func:`fifo_queue_names`) is the same for every function: pass it when configuring many.
+    """
     sources: dict[str, Any] = {}
     buckets: list[dict[str, Any]] = []
     schedule_index = 0
@@ -111,8 +116,12 @@ def adapter_config(app: ir.App, fn: ir.Function, names: Names) -> dict[str, Any]
               if isinstance(t, ir.HttpTrigger)]
     return {"function": fn.name, "routes": routes, "sources": dict(sorted(sources.items())),
             "buckets": buckets, "step": fn.workflow_step or not fn.triggers,
-            "fifo_queues": sorted(q.name for q in app.queues.values() if q.fifo),
+            "fifo_queues": fifo_queue_names(app) if fifo_queues is None else fifo_queues,
             "step_only": not fn.triggers, "step_path": STEP_PATH}
+
+
+def fifo_queue_names(app: ir.App) -> list[str]:
+    return sorted(q.name for q in app.queues.values() if q.fifo)
 
 
 def starter_config(wf: ir.Workflow) -> dict[str, Any]:
@@ -123,10 +132,15 @@ def starter_config(wf: ir.Workflow) -> dict[str, Any]:
             "step_path": STEP_PATH}
 
 
+# json.dumps(..., sort_keys=True[, separators]) builds a new encoder per call; these are the same encoders, made once
+_SORTED_JSON = json.JSONEncoder(sort_keys=True).encode
+_COMPACT_SORTED_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
 def config_value(config: Mapping[str, Any]) -> str:
     """``SLSN_FUNCTION_CONFIG``: canonical compact JSON (sorted keys, ASCII), so equal configurations are equal
     strings and the planner's comparison of deployed and desired environments is exact."""
-    return json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return _COMPACT_SORTED_JSON(config)
 
 
 def clamp_attempts(value: int | None) -> int:
@@ -134,16 +148,29 @@ def clamp_attempts(value: int | None) -> int:
     return max(lo, min(hi, value or lo))
 
 
-_MEMO: dict[int, tuple[ir.App, dict[str, str], dict[tuple[str, bool], dict[str, str]]]] = {}
+@dataclass
+class _Shared:
+    """What every builder of one app computes once: the check's size limit, ``units_of`` and the emit's
+    description all need each function's units and environment, and every adapter configuration names the
+    FIFO queues. Read-only once made (a builder copies an environment before handing it out)."""
+
+    app: ir.App  # held, so that its id is not reused by another app
+    key: tuple[Names, bool]  # what the units and environments depend on besides the app
+    fifo_queues: list[str]
+    units: dict[str, list[Unit]] = field(default_factory=dict)  # function -> its units
+    configs: dict[str, str] = field(default_factory=dict)  # function -> SLSN_FUNCTION_CONFIG
+    environments: dict[tuple[str, bool], dict[str, str]] = field(default_factory=dict)  # (function, event unit?)
 
 
-def _memo_for(app: ir.App) -> tuple[dict[str, str], dict[tuple[str, bool], dict[str, str]]]:
-    """Per-app caches, for the last app only (holding it keeps its id from being reused by another)."""
-    entry = _MEMO.get(id(app))
-    if entry is None or entry[0] is not app:
-        _MEMO.clear()
-        entry = _MEMO[id(app)] = (app, {}, {})
-    return entry[1], entry[2]
+_LAST_SHARED: list[_Shared] = []
+
+
+def _shared_for(app: ir.App, names: Names, public_http: bool) -> _Shared:
+    """The last app's shared results, or new ones for another app (or other names)."""
+    key = (names, public_http)
+    if not (_LAST_SHARED and _LAST_SHARED[0].app is app and _LAST_SHARED[0].key == key):
+        _LAST_SHARED[:] = [_Shared(app, key, fifo_queue_names(app))]
+    return _LAST_SHARED[0]
 
 
 class _Builder:
@@ -157,12 +184,17 @@ class _Builder:
         self.invoker = self.names.account_id("invoker")
         self.invoker_email = self.names.account_email(self.invoker)
         self.agent_bindings: list[dict[str, Any]] = []
-        # function -> SLSN_FUNCTION_CONFIG, and (function, event unit?) -> environment: shared by every builder
-        # of the same app, so the check's size limit and the emit compute each environment once
-        self.configs, self.environments = _memo_for(app)
+        self.shared = _shared_for(app, self.names, bool(settings.get("public_http", True)))
 
     # ------------------------------------------------------------ units
     def function_units(self, fn: ir.Function) -> list[Unit]:
+        """The function's units (made once per app: do not mutate them)."""
+        units = self.shared.units.get(fn.name)
+        if units is None:
+            units = self.shared.units[fn.name] = self._function_units(fn)
+        return units
+
+    def _function_units(self, fn: ir.Function) -> list[Unit]:
         units: list[Unit] = []
         http = [t for t in fn.triggers if isinstance(t, ir.HttpTrigger)]
         events: list[tuple[str, dict[str, Any] | None]] = []
@@ -192,10 +224,6 @@ class _Builder:
             if trigger is not None:
                 event_trigger = {**trigger, "retry_policy": "RETRY_POLICY_RETRY",
                                  "service_account_email": self.invoker_email, "trigger_region": self.names.region}
-                if kind == "bucket":
-                    self.notes.append(f"function '{fn.name}': Eventarc filters bucket events by bucket only; "
-                                      "the adapter applies prefix/suffix") if any(
-                        isinstance(t, ir.BucketTrigger) and (t.prefix or t.suffix) for t in fn.triggers) else None
             units.append(Unit(name, fn.name, kind, entry, event_trigger))
         for unit in units:
             unit.source = f"functions/{fn.name}.zip"
@@ -217,12 +245,19 @@ class _Builder:
     # ------------------------------------------------------------ environment
     def physical_id(self, kind: str, name: str) -> str:
         n = self.names
-        return {"bucket": lambda: n.bucket(name),
-                "queue": lambda: n.topic_path(n.queue_topic(name)),
-                "topic": lambda: n.topic_path(n.topic(name)),
-                "secret": lambda: n.secret_path(n.secret(name)),
-                "workflow": lambda: n.workflow_path(n.workflow(name)),
-                "function": lambda: n.function_url(self.units[name][0].name) if name in self.units else ""}[kind]()
+        if kind == "bucket":
+            return n.bucket(name)
+        if kind == "queue":
+            return n.topic_path(n.queue_topic(name))
+        if kind == "topic":
+            return n.topic_path(n.topic(name))
+        if kind == "secret":
+            return n.secret_path(n.secret(name))
+        if kind == "workflow":
+            return n.workflow_path(n.workflow(name))
+        if kind == "function":
+            return n.function_url(self.units[name][0].name) if name in self.units else ""
+        raise KeyError(kind)
 
     def declared(self, kind: str) -> list[str]:
         return sorted({"bucket": self.app.buckets, "queue": self.app.queues, "topic": self.app.topics,
@@ -240,11 +275,15 @@ class _Builder:
         return dict(sorted(out.items()))
 
     def environment(self, fn: ir.Function, unit: Unit) -> dict[str, str]:
+        return dict(self.shared_environment(fn, unit))
+
+    def shared_environment(self, fn: ir.Function, unit: Unit) -> dict[str, str]:
+        """The unit's environment, computed once per app (do not mutate it: :meth:`environment` copies)."""
         key = (fn.name, bool(unit.event_trigger))  # units of a function differ only in their timeout limit
-        cached = self.environments.get(key)
+        cached = self.shared.environments.get(key)
         if cached is None:
-            cached = self.environments[key] = self._environment(fn, unit)
-        return dict(cached)
+            cached = self.shared.environments[key] = self._environment(fn, unit)
+        return cached
 
     def _environment(self, fn: ir.Function, unit: Unit) -> dict[str, str]:
         secret_names = tuple(("secret", s) for s in sorted(set(fn.secret_environment.values())))
@@ -256,8 +295,9 @@ class _Builder:
             "SLSN_FUNCTION": fn.name,
             "SLSN_HANDLER": f"{fn.module}:{fn.handler_function}",
             "SLSN_GRANTS": ",".join(sorted({g.scope for g in fn.grants})),
-            "SLSN_RESOURCES": json.dumps(self.resources(fn.grants, secret_names), sort_keys=True),
-            "SLSN_SECRET_ENV": json.dumps(dict(sorted(fn.secret_environment.items())), sort_keys=True),
+            "SLSN_RESOURCES": _SORTED_JSON(self.resources(fn.grants, secret_names)) if fn.grants or secret_names
+            else "{}",
+            "SLSN_SECRET_ENV": _SORTED_JSON(dict(fn.secret_environment)) if fn.secret_environment else "{}",
             "SLSN_TIMEOUT_MS": str(int(self.timeout(fn, unit) * 1000)),
             "SLSN_GCP_PROJECT": self.names.project,
             CONFIG_ENV: self.config(fn),
@@ -265,9 +305,10 @@ class _Builder:
         return dict(sorted(env.items()))
 
     def config(self, fn: ir.Function) -> str:
-        value = self.configs.get(fn.name)
+        value = self.shared.configs.get(fn.name)
         if value is None:
-            value = self.configs[fn.name] = config_value(adapter_config(self.app, fn, self.names))
+            value = self.shared.configs[fn.name] = config_value(
+                adapter_config(self.app, fn, self.names, self.shared.fifo_queues))
         return value
 
     @staticmethod
@@ -350,6 +391,7 @@ class _Builder:
             bindings.extend(iam.grant_bindings(fn.grants, f"serviceAccount:{email}", n, unit_names))
             for unit in self.units[fname]:
                 functions[unit.name] = self.function_spec(fn, unit, account)
+            self.notes.extend(_bucket_filter_notes(fn, self.units[fname]))
         starters: dict[str, Unit] = {}
         for wname, wf in app.workflows.items():
             if any(isinstance(t, ir.HttpTrigger) for t in wf.triggers):
@@ -525,13 +567,22 @@ class _Builder:
         return dict(sorted(jobs.items()))
 
 
+def _bucket_filter_notes(fn: ir.Function, units: list[Unit]) -> list[str]:
+    """Eventarc cannot filter bucket events by object name: say so when a bucket trigger asks for it."""
+    if any(u.kind == "bucket" for u in units) and any(
+            isinstance(t, ir.BucketTrigger) and (t.prefix or t.suffix) for t in fn.triggers):
+        return [f"function '{fn.name}': Eventarc filters bucket events by bucket only; the adapter applies "
+                "prefix/suffix"]
+    return []
+
+
 def _job_description(app: ir.App, owner: str) -> str:
     """Scheduler jobs take no labels: the description carries the owner marker the planner lists by."""
     return f"sls-neutral {app.service}/{app.stage}: {owner}"
 
 
 def _b64(data: Any) -> str:
-    payload = json.dumps(data if data is not None else {}, sort_keys=True)
+    payload = _SORTED_JSON(data if data is not None else {})
     return base64.b64encode(payload.encode("utf-8")).decode("ascii")
 
 
@@ -542,7 +593,7 @@ def _sha(text: str) -> str:
 
 
 def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen = {json.dumps(r, sort_keys=True): r for r in rows}
+    seen = {_SORTED_JSON(r): r for r in rows}
     return [seen[k] for k in sorted(seen)]
 
 
@@ -564,9 +615,11 @@ def environment_bytes(app: ir.App, settings: Mapping[str, Any]) -> dict[str, int
     """
     builder = _Builder(app, settings)
     builder.units = {fname: builder.function_units(fn) for fname, fn in app.functions.items()}
-    return {fname: sum(len(k.encode("utf-8")) + len(v.encode("utf-8"))
-                       for k, v in builder.environment(fn, builder.units[fname][0]).items())
-            for fname, fn in app.functions.items()}
+    sizes = {}
+    for fname, fn in app.functions.items():
+        env = builder.shared_environment(fn, builder.units[fname][0])
+        sizes[fname] = len("".join(chain.from_iterable(env.items())).encode("utf-8"))  # the sum of each's bytes
+    return sizes
 
 
 def units_of(app: ir.App, settings: Mapping[str, Any]) -> dict[str, list[Unit]]:
