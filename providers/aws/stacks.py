@@ -125,7 +125,10 @@ _SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 
 
 def _refs(value: Any, out: set[str]) -> None:
-    """Logical ids ``value`` refers to (Ref, Fn::GetAtt, Fn::Sub); only containers are descended into."""
+    """Logical ids ``value`` refers to (Ref, Fn::GetAtt, Fn::Sub); only containers are descended into.
+
+    Most values are strings: ``type(item) is not str`` turns them away before the costlier isinstance.
+    """
     if isinstance(value, dict):
         if "Ref" in value and isinstance(value["Ref"], str):
             out.add(value["Ref"])
@@ -139,7 +142,7 @@ def _refs(value: Any, out: set[str]) -> None:
     else:
         return
     for item in items:
-        if isinstance(item, (dict, list)):
+        if type(item) is not str and isinstance(item, (dict, list)):
             _refs(item, out)
 
 
@@ -157,10 +160,17 @@ def _split(app: ir.App, sam: dict[str, Any], keys: dict[str, str], region: str) 
     budget = params = 0
     current: list[tuple[str, ...]] = []
     current_refs: set[str] = set()
+    # what each movable resource refers to, walked once: the grouping below reads it, and so does
+    # _child_template, which leaves a resource referring only to its own stack as it is
+    refs_of: dict[str, set[str]] = {}
     for item in movable:
         cost = _estimate(resources[item[0]]) + sum(1 for rid in item[1:] if rid in resources)
         refs: set[str] = set()
-        _refs([resources[i] for i in item if i in resources], refs)
+        for rid in item:
+            if rid in resources:
+                own = refs_of[rid] = set()
+                _refs(resources[rid], own)
+                refs |= own
         refs -= set(item)
         new_refs = refs - current_refs
         if current and (budget + cost > CHILD_RESOURCE_BUDGET or params + 2 * len(new_refs) > CHILD_PARAMETER_BUDGET):
@@ -185,7 +195,7 @@ def _split(app: ir.App, sam: dict[str, Any], keys: dict[str, str], region: str) 
             for rid in ids:
                 if rid in parent["Resources"]:
                     child_resources[rid] = parent["Resources"].pop(rid)
-        child, param_values = _child_template(app, name, child_resources, sam["Resources"])
+        child, param_values = _child_template(app, name, child_resources, sam["Resources"], refs_of)
         out.sam_files[f"stacks/{name}.yaml"] = child
         child_cfn = _translate(child, keys, region)
         body = canonical_json(child_cfn)  # written as is, and its hash names the child's S3 key
@@ -225,12 +235,18 @@ def _split(app: ir.App, sam: dict[str, Any], keys: dict[str, str], region: str) 
     return out
 
 
-def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resources: dict[str, Any]
-                    ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A child SAM template for ``resources`` and the parent-side parameter values it needs."""
+def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resources: dict[str, Any],
+                    refs_of: dict[str, set[str]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A child SAM template for ``resources`` and the parent-side parameter values it needs.
+
+    ``refs_of``: the logical ids each resource refers to (:func:`_refs`). A resource that refers only to
+    resources of this child has nothing to rewrite and is used as it is (templates are never edited once
+    built); the others are rewritten copy-on-write, so only the containers on the way to a reference to
+    the parent are new.
+    """
     params: dict[str, Any] = {}
     values: dict[str, Any] = {}
-    # Only a function's Events map is edited in place (rewrite() below builds new dicts and lists).
+    # Only a function's Events map is edited in place (rewrite() below never edits what it is given).
     body = {rid: {**r, "Properties": {**r["Properties"], "Events": dict(r["Properties"]["Events"])}}
             if isinstance(r.get("Properties"), dict) and isinstance(r["Properties"].get("Events"), dict) else r
             for rid, r in resources.items()}
@@ -250,7 +266,7 @@ def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resou
         return match.group(0)
 
     def rewrite(value: Any) -> Any:
-        """A copy of ``value`` whose references to parent resources name parameters (leaves are shared)."""
+        """``value`` with references to parent resources naming parameters: ``value`` itself when none does."""
         if isinstance(value, dict):
             if len(value) == 1:
                 ((key, arg),) = value.items()
@@ -261,10 +277,27 @@ def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resou
                     if arg[0] not in resources:
                         return {"Ref": param_for(arg[0], arg[1])}
                 elif key == "Fn::Sub" and isinstance(arg, str):
-                    return {"Fn::Sub": _SUB_NAME.sub(sub_name, arg)}
-            return {k: rewrite(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
+                    text = _SUB_NAME.sub(sub_name, arg)
+                    return value if text == arg else {"Fn::Sub": text}
+            copy = None
+            for key, item in value.items():
+                if type(item) is not str and isinstance(item, (dict, list)):
+                    new = rewrite(item)
+                    if new is not item:
+                        if copy is None:
+                            copy = dict(value)
+                        copy[key] = new
+            return value if copy is None else copy
         if isinstance(value, list):
-            return [rewrite(v) if isinstance(v, (dict, list)) else v for v in value]
+            copy = None
+            for index, item in enumerate(value):
+                if type(item) is not str and isinstance(item, (dict, list)):
+                    new = rewrite(item)
+                    if new is not item:
+                        if copy is None:
+                            copy = list(value)
+                        copy[index] = new
+            return value if copy is None else copy
         return value
 
     for rid, resource in list(body.items()):
@@ -280,7 +313,8 @@ def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resou
             extra.update(_http_route(rid, ename, event["Properties"], props["FunctionName"]))
         if not events:
             props.pop("Events", None)
-    body = rewrite(body)
+    body = {rid: resource if rid in refs_of and refs_of[rid] <= resources.keys() else rewrite(resource)
+            for rid, resource in body.items()}
     extra = rewrite(extra)
     body.update(extra)
     child = {"AWSTemplateFormatVersion": "2010-09-09", "Transform": "AWS::Serverless-2016-10-31",
