@@ -41,6 +41,9 @@ from bench.measure import median, run_once  # noqa: E402
 
 PEERS = HERE / ".peers"
 SERVERLESS = PEERS / "node_modules" / ".bin" / "serverless"
+INSTALL = HERE / ".venv"  # sls-neutral as users install it (gitignored)
+#: what sls_neutral() runs: "wheel" (default) or "development" (--development-install)
+MODE = {"install": "wheel"}
 
 
 def ensure_peer() -> Path:
@@ -63,7 +66,35 @@ def env() -> dict[str, str]:
 
 
 def sls_neutral() -> str:
+    if MODE["install"] == "wheel":
+        return str(INSTALL / "bin" / "sls-neutral")
     return shutil.which("sls-neutral") or str(Path(sys.executable).parent / "sls-neutral")
+
+
+def install_ours() -> None:
+    """Install this checkout as users get it: a wheel, in its own virtual environment (bench/.venv).
+
+    The peer runs as npm installed it; sls-neutral should run as pip installs it. The development install
+    is editable: setuptools' import hook for it runs at every start-up and resolves each sls_neutral
+    module through its own finder (~10 ms a run that an installed package does not pay). The wheel is
+    rebuilt from the working tree on every run, so the figures are those of the code being measured;
+    dependencies come from the package index (or pip's cache) the first time.
+    """
+    repo = HERE.parent
+    python = INSTALL / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(INSTALL)], check=True)
+    with tempfile.TemporaryDirectory(prefix="wheel-") as tmp:
+        source = Path(tmp) / "src"
+        shutil.copytree(repo, source, ignore=shutil.ignore_patterns(
+            ".git", ".venv", ".peers", "results", ".cache", ".sls-neutral", "__pycache__", "build", "*.egg-info",
+            ".pytest_cache", ".hypothesis", ".ruff_cache", "site"))
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", tmp,
+                        str(source)], check=True)
+        wheel = next(Path(tmp).glob("sls_neutral-*.whl"))
+        pip = [str(python), "-m", "pip", "install", "-qq", "--disable-pip-version-check"]
+        subprocess.run([*pip, f"{wheel}[all]"], check=True)  # the dependencies, when missing
+        subprocess.run([*pip, "--force-reinstall", "--no-deps", str(wheel)], check=True)  # this checkout
 
 
 def clean_outputs(root: Path) -> None:
@@ -267,13 +298,22 @@ def main() -> None:
                         help="serverless runs at N >= 1000 (default: --runs); it takes ~100 s per run there")
     parser.add_argument("--skip-incremental", action="store_true")
     parser.add_argument("--skip-components", action="store_true")
+    parser.add_argument("--development-install", action="store_true",
+                        help="time the sls-neutral of this interpreter (the editable development install) instead "
+                             "of a wheel of the checkout installed into bench/.venv")
     args = parser.parse_args()
     ensure_peer()
+    if args.development_install:
+        MODE["install"] = "development"
+    else:
+        print("installing this checkout's wheel into bench/.venv ...", flush=True)
+        install_ours()
     # Not /tmp/slsn-bench-*: other benches clean those up by pattern. bench/results/ is gitignored.
     (HERE / "results").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="work-", dir=HERE / "results") as tmp:
         work = Path(tmp)
         result = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "runs": args.runs,
+                  "sls_neutral_install": MODE["install"],
                   "peer_runs_large": args.peer_runs_large or args.runs, "help": bench_help(args.runs),
                   "package": bench_sizes(args.sizes, args.runs, work, args.peer_runs_large)}
         if not args.skip_incremental:
@@ -287,7 +327,8 @@ def main() -> None:
     (out / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(text)
     m = result["machine"]
     print(f"\n{result['date']}, {m.get('cores')} cores, {m.get('memory_gib', '?')} GiB, Python {m.get('python')}, "
-          f"node {m.get('node', '?')}, serverless {m.get('serverless', '?')}; median of {args.runs} interleaved runs"
+          f"node {m.get('node', '?')}, serverless {m.get('serverless', '?')}, sls-neutral from a {MODE['install']} "
+          f"install; median of {args.runs} interleaved runs"
           + (f" ({result['peer_runs_large']} for serverless at N >= 1000)" if args.peer_runs_large else "") + "\n")
     print(table(result))
     print()
