@@ -119,7 +119,7 @@ def import_closure(sources: Mapping[str, bytes], entry: str) -> set[str]:
 def _imports(path: str, source: bytes) -> tuple[tuple[str, ...], ...]:
     """Dotted names one module imports (as tuples), relative imports anchored at its package; parsed once."""
     try:
-        tree = ast.parse(source, filename=path)
+        tree = _syntax_tree(source)
     except (SyntaxError, ValueError):
         return ()
     package = PurePosixPath(path).with_suffix("").parts[:-1]
@@ -155,10 +155,20 @@ def _statements(tree: ast.Module):
                 todo.extend(block)
 
 
+@lru_cache(maxsize=1024)
+def _syntax_tree(source: bytes) -> ast.Module:
+    """A module parsed once: the compiler's handler check and the import scan of the package read the
+    same handler modules (do not mutate the tree)."""
+    return ast.parse(source)
+
+
 def defined_names(source: bytes, filename: str) -> set[str]:
     """The names a module defines at its top level (functions, classes, assignments, imports): what a
     handler reference may name. Raises SyntaxError."""
-    tree = ast.parse(source, filename=filename)
+    try:
+        tree = _syntax_tree(source)
+    except (SyntaxError, ValueError):
+        tree = ast.parse(source, filename=filename)  # raises again, naming the file
     names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     for node in tree.body:
         if isinstance(node, ast.Assign):
