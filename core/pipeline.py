@@ -73,8 +73,8 @@ class Project:
         cache = self.__dict__.setdefault("_app_for", {})
         if provider.name in cache:
             return cache[provider.name]
-        app = self.app
         diagnostics = self._validate_settings(provider)
+        app = self.app  # after the settings check, which fills in the provider's defaults
         diagnostics += self._check_features(app, provider)
         diagnostics += list(provider.check(app))
         diagnostics += self.plugins.validate_ir(app, provider.name)
