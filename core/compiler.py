@@ -200,6 +200,8 @@ class _Compiler:
 
     # ------------------------------------------------------------ workflows
     def workflows(self, functions: dict[str, ir.Function]) -> dict[str, ir.Workflow]:
+        if not self.m.workflows:
+            return {}  # and no import of the workflow builder and its condition grammar (~8 ms)
         from sls_neutral.core.workflows.build import build_workflow
 
         out = {}

@@ -8,7 +8,6 @@ manifest with five mistakes reports five.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -129,6 +128,8 @@ class PermissionDeniedError(SlsnError):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a misspelt key or name, or None."""
+    import difflib  # only when something is misspelled
+
     matches = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
     return f"did you mean '{matches[0]}'?" if matches else None
 

@@ -131,6 +131,8 @@ def _check_bucket_overlaps(app: ir.App, report) -> None:
 
 def _workflow_limits(app: ir.App) -> list[Diagnostic]:
     """Step Functions limits from the workflows compiler, when it provides them."""
+    if not app.workflows:
+        return []  # and no import of the compiler and its condition grammar
     try:
         from sls_neutral.core.workflows.asl import workflow_limit_diagnostics
     except ImportError:

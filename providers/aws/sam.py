@@ -457,7 +457,8 @@ class TemplateBuilder:
 
 
 def build_sam_template(app: ir.App, settings: dict[str, Any]) -> dict[str, Any]:
-    return TemplateBuilder(app, settings, load_asl_compiler()).build()
+    # the ASL compiler (and its condition grammar) is imported only for an app that has workflows
+    return TemplateBuilder(app, settings, load_asl_compiler() if app.workflows else None).build()
 
 
 def load_asl_compiler() -> Callable[..., dict] | None:
