@@ -605,13 +605,12 @@ def _write_files(root: Path, files: Mapping[str, bytes], mode_of, *, replace: bo
         for item in copies:
             link(item)
         return
-    from concurrent.futures import ThreadPoolExecutor
+    from sls_neutral.core.threads import run_parallel
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for depth in sorted(by_depth):
-            list(pool.map(mkdir, by_depth[depth]))
-        list(pool.map(write, firsts, chunksize=16))
-        list(pool.map(link, copies, chunksize=64))
+    for depth in sorted(by_depth):
+        run_parallel(mkdir, by_depth[depth])
+    run_parallel(write, firsts)
+    run_parallel(link, copies)
 
 
 def read_tree(root: Path, files: Iterable[str]) -> dict[str, bytes]:

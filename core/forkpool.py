@@ -6,9 +6,11 @@ starts with the manifest already compiled, every provider already validated and 
 repeated work and its memory is shared copy-on-write.
 
 Jobs are handed out first come, first served through a pipe holding one byte per job (a one-byte read
-from a pipe is atomic, so no job runs twice). The child sends its results back pickled; an error in
-either process is raised by the parent after both have finished, so every started job completes or
-undoes itself (each provider's write is all-or-nothing) before the command fails.
+from a pipe is atomic, so no job runs twice). The child sends its results back with ``marshal`` (they are
+plain data; pickle, and traceback for errors, are imported only when something failed: ~4 ms of every
+start-up otherwise); an error in either process is raised by the parent after both have finished, so
+every started job completes or undoes itself (each provider's write is all-or-nothing) before the
+command fails.
 
 Only on Linux, only with more than one CPU, never with other threads running (a forked child holds
 copies of their locks) and never with ``SLSN_NO_FORK=1``.
@@ -16,11 +18,10 @@ copies of their locks) and never with ``SLSN_NO_FORK=1``.
 
 from __future__ import annotations
 
+import marshal
 import os
-import pickle
 import sys
 import threading
-import traceback
 from typing import Any, Callable, Iterator, Sequence
 
 MAX_JOBS = 255
@@ -75,10 +76,17 @@ def _child(jobs, work, tasks_r: int, results_w: int) -> None:
     status = 0
     try:
         try:
-            out: Any = ("ok", work(_queue(jobs, tasks_r)))
+            result = work(_queue(jobs, tasks_r))
+            try:
+                data = b"M" + marshal.dumps(result)
+            except ValueError:  # something marshal cannot carry (a plugin's object): pickle it
+                import pickle
+
+                data = b"P" + pickle.dumps(result)
         except BaseException as exc:  # noqa: BLE001 - every error goes to the parent
-            out, status = ("error", _portable(exc)), 1
-        data = pickle.dumps(out)
+            import pickle
+
+            data, status = b"P" + pickle.dumps(_portable(exc)), 1
         with os.fdopen(results_w, "wb") as pipe:
             pipe.write(data)
         sys.stdout.flush()
@@ -89,6 +97,9 @@ def _child(jobs, work, tasks_r: int, results_w: int) -> None:
 
 def _portable(exc: BaseException) -> BaseException:
     """The exception itself when it survives pickling unchanged, else one that carries its message."""
+    import pickle
+    import traceback
+
     detail = "".join(traceback.format_exception(exc))
     try:
         copy = pickle.loads(pickle.dumps(exc))
@@ -107,12 +118,19 @@ def _portable(exc: BaseException) -> BaseException:
 
 
 def _received(payload: bytes, status: int) -> Any:
+    """The child's results, or the exception it sent (a result is a mapping, an error an exception)."""
     try:
-        kind, value = pickle.loads(payload)
-    except Exception:  # noqa: BLE001 - the child died before it could answer (killed, out of memory)
-        return RuntimeError(f"the parallel build process ended without a result (wait status {status}); "
-                            "rerun with SLSN_NO_FORK=1 to build in one process")
-    return value
+        if payload[:1] == b"M":
+            return marshal.loads(payload[1:])
+        if payload[:1] == b"P":
+            import pickle
+
+            return pickle.loads(payload[1:])
+    except Exception:  # noqa: BLE001 - a truncated answer: fall through
+        pass
+    # the child died before it could answer (killed, out of memory)
+    return RuntimeError(f"the parallel build process ended without a result (wait status {status}); "
+                        "rerun with SLSN_NO_FORK=1 to build in one process")
 
 
 def _debug() -> bool:

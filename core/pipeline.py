@@ -209,24 +209,23 @@ class Project:
 
     def _package_queue(self, queue, out_dirs: Mapping[str, Path | None]) -> dict[str, dict[str, Any]]:
         """Build the providers ``queue`` yields, writing each one's files while the next builds."""
-        from concurrent.futures import ThreadPoolExecutor
-
         done: dict[str, dict[str, Any]] = {}
         pending = []
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="slsn-write") as writer:
-            try:
-                for name in queue:
-                    app, provider, artifacts = self.build(name)
-                    out_dir = Path(out_dirs[name]) if out_dirs.get(name) else self.default_build_dir(provider.name)
-                    done[name] = {"provider": provider.name, "output": str(out_dir), "files": len(artifacts) + 1}
-                    _attach_record(done[name], artifacts, app, out_dir)
-                    pending.append((writer.submit(artifacts.write, out_dir), app, provider, artifacts))
-            finally:
-                for future, *_ in pending:
-                    future.exception()  # let every started write finish (or undo itself) before leaving
-            for future, app, provider, artifacts in pending:
-                future.result()
-                self.plugins.hook.slsn_after_package(app=app, provider=provider.name, artifacts=artifacts)
+        from sls_neutral.core.threads import Writer
+
+        writer = Writer()
+        try:
+            for name in queue:
+                app, provider, artifacts = self.build(name)
+                out_dir = Path(out_dirs[name]) if out_dirs.get(name) else self.default_build_dir(provider.name)
+                done[name] = {"provider": provider.name, "output": str(out_dir), "files": len(artifacts) + 1}
+                _attach_record(done[name], artifacts, app, out_dir)
+                pending.append((writer.submit(artifacts.write, out_dir), app, provider, artifacts))
+        finally:
+            writer.close()  # every started write finishes (or undoes itself) before leaving
+        for job, app, provider, artifacts in pending:
+            job.result()
+            self.plugins.hook.slsn_after_package(app=app, provider=provider.name, artifacts=artifacts)
         return done
 
     # ------------------------------------------------------------ deploy

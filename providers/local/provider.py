@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
-import shutil
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -155,6 +151,9 @@ class LocalProvider(Provider):
         (state_dir / RUNFILE).unlink(missing_ok=True)
         log_dir = state_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
+        import pickle
+        import subprocess
+
         # The child gets the IR exactly as compiled here (params, plugins and all), not a recompile.
         (state_dir / "app.pickle").write_bytes(pickle.dumps(app))
         spec = {"state_dir": str(state_dir), "host": host, "port": port}
@@ -186,6 +185,8 @@ class LocalProvider(Provider):
             stopped = running["pid"]
         existed = state_dir.exists()
         if existed:
+            import shutil
+
             shutil.rmtree(state_dir)
         message = (f"stopped the local runtime (pid {stopped}); " if stopped else "") + \
             (f"deleted {_display(state_dir, ctx.root)}" if existed else "nothing deployed locally")
@@ -321,6 +322,8 @@ def _running(state_dir: Path) -> dict[str, Any] | None:
 
 
 def _stop(info: dict[str, Any], timeout: float = 10.0) -> None:
+    import signal
+
     pid = info["pid"]
     try:
         os.kill(pid, signal.SIGTERM)
