@@ -15,9 +15,7 @@ import io
 import json
 import os
 import re
-import shutil
 import stat
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
@@ -161,8 +159,20 @@ _member = zipbytes.member
 _assemble = zipbytes.assemble
 
 
+def _rmtree(path: Any, ignore_errors: bool = True) -> None:
+    """shutil.rmtree, imported when a folder is removed: a first build removes none (shutil and the
+    compression modules it imports cost every start-up ~2 ms)."""
+    if not os.path.lexists(path):
+        return
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=ignore_errors)
+
+
 def _zipfile_bytes(entries: list[tuple[str, bytes, int, str]]) -> bytes:
     """The reference writer (zipfile), for archives too large for the plain (non-ZIP64) assembly."""
+    import zipfile
+
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         for name, data, mode, _digest in entries:
@@ -236,6 +246,8 @@ def members_digest(files: Mapping[str, bytes]) -> str:
 
 def safe_extract(zip_bytes: bytes, target: Path) -> list[str]:
     """Extract a zip, refusing entries that escape ``target`` (zip slip) or are links."""
+    import zipfile
+
     target = target.resolve()
     names = []
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
@@ -335,7 +347,7 @@ class ArtifactSet:
         """
         out_dir = Path(out_dir)
         for stale in out_dir.parent.glob(f".{out_dir.name}.journal-*") if out_dir.parent.is_dir() else ():
-            shutil.rmtree(stale, ignore_errors=True)  # left by a killed process
+            _rmtree(stale, ignore_errors=True)  # left by a killed process
         rendered = self.rendered()
         previous = _previous_entries(out_dir)
         if previous is None:
@@ -351,7 +363,7 @@ class ArtifactSet:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
         old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
+        _rmtree(tmp, ignore_errors=True)
         try:
             tmp.mkdir()
             # the index last: no file of the set is newer than it (hard links change a file's ctime), which
@@ -362,11 +374,11 @@ class ArtifactSet:
                 os.rename(out_dir, old)
             os.rename(tmp, out_dir)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            _rmtree(tmp, ignore_errors=True)
             if old.exists() and not out_dir.exists():
                 os.rename(old, out_dir)
             raise
-        shutil.rmtree(old, ignore_errors=True)
+        _rmtree(old, ignore_errors=True)
 
     def _write_in_place(self, out_dir: Path, rendered: dict[str, bytes],
                         previous: tuple[dict[str, tuple[str, int]], int]) -> None:
@@ -496,7 +508,7 @@ class _Journal:
         self.created: list[str] = []
         self.created_folders: list[str] = []
         self.removed_folders: list[str] = []
-        shutil.rmtree(self.folder, ignore_errors=True)
+        _rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir()
 
     def save(self, path: str) -> None:
@@ -532,7 +544,7 @@ class _Journal:
         self.discard()
 
     def discard(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        _rmtree(self.folder, ignore_errors=True)
 
 
 def _write_one(dest: Path, data: bytes, mode: int, *, replace: bool) -> None:

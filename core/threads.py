@@ -8,8 +8,8 @@ work is system calls, which release the GIL).
 
 from __future__ import annotations
 
-import queue
 import threading
+from collections import deque
 from typing import Any, Callable, Iterable
 
 
@@ -30,22 +30,31 @@ class Writer:
     """Runs calls one after another in one background thread, in the order they were submitted."""
 
     def __init__(self, name: str = "slsn-write") -> None:
-        self._jobs: Any = queue.SimpleQueue()
+        self._jobs: deque = deque()  # appends and pops are atomic; the semaphore counts what is waiting
+        self._waiting = threading.Semaphore(0)
         self._thread = threading.Thread(target=self._run, name=name)
         self._thread.start()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Job:
         job = Job()
-        self._jobs.put((fn, args, job))
+        self._put((fn, args, job))
         return job
 
     def close(self) -> None:
         """Wait until every submitted call has finished."""
-        self._jobs.put(None)
+        self._put(None)
         self._thread.join()
 
+    def _put(self, item: Any) -> None:
+        self._jobs.append(item)
+        self._waiting.release()
+
     def _run(self) -> None:
-        while (item := self._jobs.get()) is not None:
+        while True:
+            self._waiting.acquire()
+            item = self._jobs.popleft()
+            if item is None:
+                return
             fn, args, job = item
             try:
                 fn(*args)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -74,6 +72,9 @@ def install_dependencies(requirements: str, cache_root: Path, platform: str, pyt
 
 
 def _pip_install(lines: list[str], target: Path, platform: str, python: str) -> None:
+    import shutil
+    import subprocess  # here: most packages install nothing, and subprocess costs every start-up ~3 ms
+
     tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

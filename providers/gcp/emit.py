@@ -50,9 +50,9 @@ MAIN = "main.py"  # providers/gcp/templates/main.py: the same file in every func
 @lru_cache(maxsize=1)
 def main_source() -> bytes:
     """``main.py``: it reads the function's configuration from the environment, so it is one file for all."""
-    from importlib.resources import files
+    from pathlib import Path
 
-    return files("sls_neutral.providers.gcp").joinpath("templates", MAIN).read_bytes()
+    return (Path(__file__).parent / "templates" / MAIN).read_bytes()  # beside this module, as the runtime
 
 
 def requirements(app: ir.App, fn: ir.Function | None, kinds: set[str]) -> str:
