@@ -270,10 +270,12 @@ def _fast_load(text: str, file: str) -> SourceDoc | None:
         return None
 
 
-def _convert_node(node: Any, path: PathKey, doc: SourceDoc, seen: set[int]) -> Any:
-    if id(node) in seen:
+def _convert_node(node: Any, path: PathKey, doc: SourceDoc, seen: set) -> Any:
+    # the nodes themselves (identity-hashed), not id(node): id() raises an audit event, which a recorded
+    # build (core/buildrecord.py) pays for on every call
+    if node in seen:
         raise _Fallback("alias")
-    seen.add(id(node))
+    seen.add(node)
     tag = node.tag
     if tag == _MAP:
         if path not in doc.value_pos:
