@@ -411,10 +411,12 @@ def _record(recorder: Recorder, parts: list[dict[str, Any] | None], output: list
     source_sigs = {}
     for path, digest in tracked.items():
         sig = replay.signature(path)
-        if sig is None or sig[2] >= recorder.fresh_after:
-            return f"{path} changed during the build"
+        if sig is None:
+            return f"{path} is gone"
         if path not in inputs:
-            source_sigs[path] = (*sig, digest)
+            # a source written in the last moments may change again within the same file-system tick
+            # without its signature changing: the next build compares its content instead
+            source_sigs[path] = replay.racy_safe(sig, recorder.fresh_after) + (digest,)
     for path, (rel, found) in imports.items():
         previous = derived.get(path)
         derived[path] = (rel, found, previous[2] if previous else None)

@@ -8,11 +8,13 @@ provider, so the artifact imports nothing from the rest of sls-neutral.
 
 from __future__ import annotations
 
-import ast
 import os
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Mapping
+
+from sls_neutral.core.pyscan import defined_names  # noqa: F401 (re-exported)
+from sls_neutral.core.pyscan import imports as _imports
 
 EXCLUDED_DIRS = {".sls-neutral", ".git", ".hg", ".venv", "venv", "env", "__pycache__", "node_modules",
                  ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", "tests", "test", "build", "dist",
@@ -89,7 +91,7 @@ def clear_cache() -> None:
     _runtime.cache_clear()
     _closure_sources.cache_clear()
     _resolved.cache_clear()
-    _imports.cache_clear()
+    _imports.cache_clear()  # pyscan.imports
 
 
 def import_closure(sources: Mapping[str, bytes], entry: str) -> set[str]:
@@ -113,69 +115,6 @@ def import_closure(sources: Mapping[str, bytes], entry: str) -> set[str]:
                     if candidate in sources:
                         todo.append(candidate)
     return seen
-
-
-@lru_cache(maxsize=4096)
-def _imports(path: str, source: bytes) -> tuple[tuple[str, ...], ...]:
-    """Dotted names one module imports (as tuples), relative imports anchored at its package; parsed once."""
-    try:
-        tree = _syntax_tree(source)
-    except (SyntaxError, ValueError):
-        return ()
-    package = PurePosixPath(path).with_suffix("").parts[:-1]
-    out: list[tuple[str, ...]] = []
-    for node in _statements(tree):
-        if isinstance(node, ast.Import):
-            out += [tuple(a.name.split(".")) for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base: tuple[str, ...] = tuple((node.module or "").split(".")) if node.module else ()
-            if node.level:
-                anchor = package[:len(package) - (node.level - 1)] if node.level > 1 else package
-                base = tuple(anchor) + base
-            out += [base] + [base + (a.name,) for a in node.names]
-    return tuple(out)
-
-
-_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")  # the fields that hold statements
-
-
-def _statements(tree: ast.Module):
-    """Every statement of a module, nested ones included (imports are statements).
-
-    Unlike ``ast.walk`` it does not descend into expressions, which are most of a module's nodes:
-    ~8x faster, and the import scan of a service's modules is part of every cold package.
-    """
-    todo: list[ast.AST] = list(tree.body)
-    while todo:
-        node = todo.pop()
-        yield node
-        for field in _BLOCKS:
-            block = getattr(node, field, None)
-            if block:
-                todo.extend(block)
-
-
-@lru_cache(maxsize=1024)
-def _syntax_tree(source: bytes) -> ast.Module:
-    """A module parsed once: the compiler's handler check and the import scan of the package read the
-    same handler modules (do not mutate the tree)."""
-    return ast.parse(source)
-
-
-def defined_names(source: bytes, filename: str) -> set[str]:
-    """The names a module defines at its top level (functions, classes, assignments, imports): what a
-    handler reference may name. Raises SyntaxError."""
-    try:
-        tree = _syntax_tree(source)
-    except (SyntaxError, ValueError):
-        tree = ast.parse(source, filename=filename)  # raises again, naming the file
-    names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    for node in tree.body:
-        if isinstance(node, ast.Assign):
-            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
-    return names
 
 
 def read_handler(root: Path, handler_file: str) -> bytes:

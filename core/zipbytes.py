@@ -66,6 +66,46 @@ def assemble(entries: list[tuple[str, bytes, int, str]]) -> bytes:
     return b"".join(parts) + directory + _END.pack(b"PK\005\006", 0, 0, count, count, len(directory), offset, 0)
 
 
+def members_of(archive: bytes) -> dict[str, tuple[bytes, bytes, int, int]]:
+    """``name -> (local header + deflated data, central record with offset 0, uncompressed size, mode)`` of
+    an archive :func:`assemble` wrote: what :func:`member` would return for each entry, so an archive rebuilt
+    with one changed member copies the others instead of compressing them again. Empty when the archive
+    is not laid out exactly so (then everything is compressed, as in a full build): every header must be
+    the one :func:`member` writes. The deflated data is taken as it is: the caller has checked that the
+    file is the one the last build wrote (core/replay.py compares its signature with the build record)."""
+    end = len(archive) - _END.size
+    if end < 0 or archive[end:end + 4] != b"PK\005\006":
+        return {}
+    _sig, _disk, _start, _here, count, size, start, _comment = _END.unpack_from(archive, end)
+    if start + size != end:
+        return {}
+    out: dict[str, tuple[bytes, bytes, int, int]] = {}
+    position = start
+    cut = _CENTRAL.size - 4
+    for _ in range(count):
+        if archive[position:position + 4] != b"PK\001\002":
+            return {}
+        fields = _CENTRAL.unpack_from(archive, position)
+        flags, crc, compressed, uncompressed, name_length, offset = \
+            fields[5], fields[9], fields[10], fields[11], fields[12], fields[18]
+        if fields[1:5] != (_VERSION, 3, _VERSION, 0) or fields[6:9] != (_DEFLATED, _DOSTIME, _DOSDATE) \
+                or fields[13:17] != (0, 0, 0, 0):
+            return {}
+        record_end = position + _CENTRAL.size + name_length
+        name_bytes = archive[position + _CENTRAL.size:record_end]
+        local = _LOCAL.pack(b"PK\003\004", _VERSION, 0, flags, _DEFLATED, _DOSTIME, _DOSDATE, crc, compressed,
+                            uncompressed, name_length, 0) + name_bytes
+        local_end = offset + len(local) + compressed
+        if archive[offset:offset + len(local)] != local or local_end > start:
+            return {}
+        central = archive[position:position + cut] + b"\0\0\0\0" + archive[position + _CENTRAL.size:record_end]
+        mode = (fields[17] >> 16) & 0o7777
+        out[name_bytes.decode("utf-8" if fields[5] & 0x800 else "ascii")] = (archive[offset:local_end], central,
+                                                                              uncompressed, mode)
+        position = record_end
+    return out
+
+
 def fits_plain(total_bytes: int, count: int) -> bool:
     """Whether :func:`assemble` can write the archive (no ZIP64 records needed)."""
     return total_bytes * 1.05 + 64 * count + 4096 <= ZIP64_LIMIT and count < 0xFFFF

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated, Optional
-
 from sls_neutral import __version__
 
+TYPE_CHECKING = False  # typing itself is imported only to build the typer app (an incremental build never does)
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
 
@@ -48,6 +47,9 @@ def build_app(*, with_plugins: bool = True, only: str | None = None) -> typer.Ty
     each run, for one of them. Help and errors read the same either way: a subcommand's help and usage
     line never list its siblings, and anything not a known command name builds the whole app.
     """
+    global Annotated, Optional  # typer reads the callback's annotations in this module's namespace
+    from typing import Annotated, Optional
+
     typer = _typer()
     app = typer.Typer(name="sls-neutral", no_args_is_help=True, add_completion=False,
                       context_settings={"help_option_names": ["-h", "--help"]},
@@ -118,9 +120,9 @@ def _exit(code: int) -> None:
     standard streams are flushed and the process ends with ``os._exit``. Otherwise, and with
     ``SLSN_DEBUG=1``, the normal ``sys.exit``.
     """
-    import threading
-
-    if threading.active_count() > 1 or os.environ.get("SLSN_DEBUG", "") not in ("", "0"):
+    threading = sys.modules.get("threading")  # never imported: no other thread (an incremental build)
+    if (threading is not None and threading.active_count() > 1) or \
+            os.environ.get("SLSN_DEBUG", "") not in ("", "0"):
         sys.exit(code)
     import atexit
 
@@ -166,11 +168,12 @@ def run(argv: list[str] | None = None) -> int:
     if args[:1] == ["package"]:
         # The incremental path: when only service sources changed since the last build, replay it
         # without loading the framework (sls_neutral.core.replay); otherwise record this build for next time.
-        from sls_neutral.core import buildrecord, replay
+        from sls_neutral.core import replay
 
         code = replay.try_replay(args[1:])
         if code is not None:
             return code
+        from sls_neutral.core import buildrecord
         from sls_neutral.core.cli import quick
 
         plain = quick.parse_package(args[1:])

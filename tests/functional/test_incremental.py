@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,19 @@ def tree(folder: Path) -> dict[str, tuple[bytes, int]]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+#: a build does not record inputs changed in its last 50 ms (file times come from a coarse clock)
+FRESH_S = 0.06
+
+
 @pytest.fixture
 def build(cli):
-    """``build(service, *args)`` runs ``package`` with SLSN_DEBUG, which says on stderr which path ran."""
+    """``build(service, *args)`` runs ``package`` with SLSN_DEBUG, which says on stderr which path ran.
+
+    It first lets the test's own edits age past the window in which a build does not trust a file's
+    signature (the manifest just written would keep the build from recording; see racy_safe)."""
 
     def run(service: Path, *args: str, env: dict | None = None):
+        time.sleep(FRESH_S)
         proc = cli("package", *args, cwd=service, env={"SLSN_DEBUG": "1", **(env or {})})
         assert proc.returncode == 0, proc.stderr
         return proc
@@ -284,3 +293,64 @@ def test_the_service_root_follows_the_config_option():
     for args in (["-c", "/no/such/dir/app.yaml"], ["--config", "/no/such/dir/app.yaml"],
                  ["--config=/no/such/dir/app.yaml"], ["-c/no/such/dir/app.yaml"]):
         assert service_root(args) == "/no/such/dir", args
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 3, 4])
+def test_a_failed_incremental_write_puts_the_previous_set_back(tmp_path, monkeypatch, fail_at):
+    """replay._write_set: the index goes first, and any error restores every old file, then the index."""
+    from sls_neutral.core import replay
+
+    out = tmp_path / "aws"
+    (out / "functions").mkdir(parents=True)
+    old = {"functions/a.zip": b"old a", "functions/b.zip": b"old b", "template.json": b"old template"}
+    for rel, data in old.items():
+        (out / rel).write_bytes(data)
+    (out / replay.INDEX).write_bytes(b"old index")
+    new = {"functions/a.zip": b"new a", "functions/b.zip": b"new a", "template.json": b"new template"}
+    real_replace, calls = os.replace, []
+
+    def flaky(src, dst):
+        calls.append(dst)
+        if len(calls) == fail_at:
+            raise OSError("disk full")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(replay.os, "replace", flaky)
+    with pytest.raises(OSError):
+        replay._write_set(str(out), new, {rel: 0o644 for rel in new}, b"new index")
+    monkeypatch.setattr(replay.os, "replace", real_replace)
+    assert {rel: (out / rel).read_bytes() for rel in old} == old
+    assert (out / replay.INDEX).read_bytes() == b"old index"
+    assert sorted(p.name for p in out.rglob("*") if ".tmp-" in p.name) == []
+
+
+def test_an_incremental_write_replaces_the_set_and_links_identical_files(tmp_path):
+    from sls_neutral.core import replay
+
+    out = tmp_path / "gcp"
+    out.mkdir()
+    for rel in ("a.zip", "b.zip"):
+        (out / rel).write_bytes(b"old")
+    (out / replay.INDEX).write_bytes(b"old index")
+    replay._write_set(str(out), {"a.zip": b"same", "b.zip": b"same"}, {"a.zip": 0o644, "b.zip": 0o644}, b"index")
+    assert (out / "a.zip").read_bytes() == (out / "b.zip").read_bytes() == b"same"
+    assert (out / "a.zip").stat().st_ino == (out / "b.zip").stat().st_ino
+    assert (out / replay.INDEX).read_bytes() == b"index"
+    assert sorted(p.name for p in out.iterdir()) == ["a.zip", "artifacts.json", "b.zip"]
+
+
+def test_an_untrusted_signature_makes_the_next_build_compare_contents(tmp_path):
+    """A source written just before a build is recorded as UNTRUSTED: the next build reads it and compares
+    digests (same content: only its signature is renewed; new content: it is a change)."""
+    from sls_neutral.core import replay
+
+    same, edited = tmp_path / "same.py", tmp_path / "edited.py"
+    same.write_bytes(b"x = 1\n")
+    edited.write_bytes(b"y = 1\n")
+    run = object.__new__(replay.Replay)
+    run.changed, run.touched = {}, {}
+    run.record = {"sources": {str(same): (*replay.UNTRUSTED, replay.sha256_hex(b"x = 1\n")),
+                              str(edited): (*replay.UNTRUSTED, replay.sha256_hex(b"y = 0\n"))}}
+    run._find_changes()
+    assert set(run.touched) == {str(same), str(edited)}
+    assert run.changed == {str(edited): b"y = 1\n"}

@@ -58,3 +58,32 @@ def test_a_member_both_copied_and_generated_is_marked():
     refs = {id(calls[0][0][3]): ("d", ("/s/a.py",)), id(calls[1][0][3]): ("d", ())}
     members = buildrecord._members(calls, lambda data: refs[id(data)])
     assert members == [("a.py", 0o644, ("d", ("/s/a.py", "<generated>")))]
+
+
+def test_an_index_is_read_by_its_layout_as_json_would_read_it():
+    """replay.index_files reads artifacts.json without the json module; anything unusual goes to json."""
+    import json
+    import random
+
+    from sls_neutral.core import replay
+    from sls_neutral.core.artifacts import canonical_json
+
+    rng = random.Random(7)
+    names = ["a.json", "functions/fn0001.zip", "dir/x y.txt", "caf\u00e9.py", 'q"uote', "back\\slash", "tab\tx",
+             "\u2028sep", "\x7fdel"]
+    for _ in range(300):
+        files = {f"{rng.choice(names)}{i}": {"sha256": "%064x" % rng.getrandbits(256), "size": rng.randint(0, 10**7)}
+                 for i in range(rng.randint(0, 6))}
+        text = canonical_json({"files": files, "format": 1, "provider": "gcp"})
+        assert replay.index_files(text) == files
+        for name in files:
+            assert replay._json_string(name) == json.dumps(name, ensure_ascii=False).encode("utf-8")
+
+
+def test_a_signature_is_trusted_only_once_the_file_is_older_than_the_window():
+    from sls_neutral.core import replay
+
+    sig = (10, 1_000, 5_000, 7)
+    assert replay.racy_safe(sig, fresh_after=5_001) == sig
+    assert replay.racy_safe(sig, fresh_after=5_000) == replay.UNTRUSTED
+    assert replay.UNTRUSTED != sig

@@ -92,3 +92,36 @@ def test_indented_json_is_what_json_dumps_writes():
     nan = canonical_json({"x": float("nan")})
     assert nan == b'{\n  "x": NaN\n}\n'
     assert canonical_json({1: "int key"}) == b'{\n  "1": "int key"\n}\n'  # falls back to json.dumps
+
+
+def test_members_of_an_archive_are_what_member_would_make():
+    """The incremental path copies unchanged members out of the previous archive (core/replay.py)."""
+    import hashlib
+
+    from sls_neutral.core import zipbytes
+
+    entries = [("a.py", b"print(1)\n" * 50, 0o644), ("bin/run", b"#!/bin/sh\n", 0o755), ("caf\u00e9.txt", b"", 0o644)]
+    entries = [(name, data, mode, hashlib.sha256(data).hexdigest()) for name, data, mode in entries]
+    archive = zipbytes.assemble(entries)
+    found = zipbytes.members_of(archive)
+    assert list(found) == [name for name, *_ in entries]
+    for name, data, mode, digest in entries:
+        local, central, size, kept_mode = found[name]
+        assert (local, central) == zipbytes.member(name, data, mode, digest)
+        assert (size, kept_mode) == (len(data), mode)
+    # rebuilt from the copies alone, byte for byte
+    zipbytes.MEMBER_CACHE.clear()
+    for name, _data, mode, digest in entries:
+        zipbytes.MEMBER_CACHE[(name, mode, digest)] = found[name][:2]
+    assert zipbytes.assemble([(name, b"", mode, digest) for name, _d, mode, digest in entries]) == archive
+    zipbytes.MEMBER_CACHE.clear()
+
+
+def test_members_of_anything_else_is_empty():
+    from sls_neutral.core import zipbytes
+
+    archive = zipbytes.assemble([("a", b"x", 0o644, "d")])
+    zipbytes.MEMBER_CACHE.clear()
+    assert zipbytes.members_of(b"") == {} and zipbytes.members_of(b"not a zip" * 10) == {}
+    assert zipbytes.members_of(archive[:-1]) == {}
+    assert zipbytes.members_of(archive[:10] + b"?" + archive[11:]) == {}  # a damaged local header

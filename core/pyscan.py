@@ -1,0 +1,85 @@
+"""What a Python module imports and defines, read from its syntax tree without running it.
+
+Separate from :mod:`sls_neutral.core.sources` so the incremental path (:mod:`sls_neutral.core.replay`),
+which re-reads an edited handler's imports and names, loads nothing more: the tree comes from
+``compile(..., ast.PyCF_ONLY_AST)`` and nodes are told apart by their class names, so not even the
+:mod:`ast` module is imported (with what it imports, ~4 ms of a ~40 ms incremental build).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+TYPE_CHECKING = False  # not typing's: importing typing costs the incremental path ~2 ms
+if TYPE_CHECKING:  # pragma: no cover
+    import ast
+
+ONLY_AST = 0x400  # ast.PyCF_ONLY_AST
+DEFINITIONS = ("FunctionDef", "AsyncFunctionDef", "ClassDef")
+
+
+@lru_cache(maxsize=4096)
+def imports(path: str, source: bytes) -> tuple[tuple[str, ...], ...]:
+    """Dotted names one module imports (as tuples), relative imports anchored at its package; parsed once."""
+    try:
+        tree = _syntax_tree(source)
+    except (SyntaxError, ValueError):
+        return ()
+    package = tuple(part for part in path.split("/")[:-1] if part not in ("", "."))  # its folders
+    out: list[tuple[str, ...]] = []
+    for node in _statements(tree):
+        kind = type(node).__name__
+        if kind == "Import":
+            out += [tuple(a.name.split(".")) for a in node.names]
+        elif kind == "ImportFrom":
+            base: tuple[str, ...] = tuple((node.module or "").split(".")) if node.module else ()
+            if node.level:
+                anchor = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+                base = tuple(anchor) + base
+            out += [base] + [base + (a.name,) for a in node.names]
+    return tuple(out)
+
+
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")  # the fields that hold statements
+
+
+def _statements(tree: ast.Module):
+    """Every statement of a module, nested ones included (imports are statements).
+
+    Unlike ``ast.walk`` it does not descend into expressions, which are most of a module's nodes:
+    ~8x faster, and the import scan of a service's modules is part of every cold package.
+    """
+    todo: list = list(tree.body)
+    while todo:
+        node = todo.pop()
+        yield node
+        for field in _BLOCKS:
+            block = getattr(node, field, None)
+            if block:
+                todo.extend(block)
+
+
+@lru_cache(maxsize=1024)
+def _syntax_tree(source: bytes) -> ast.Module:
+    """A module parsed once: the compiler's handler check and the import scan of the package read the
+    same handler modules (do not mutate the tree)."""
+    return compile(source, "<module>", "exec", ONLY_AST, dont_inherit=True)
+
+
+def defined_names(source: bytes, filename: str) -> set[str]:
+    """The names a module defines at its top level (functions, classes, assignments, imports): what a
+    handler reference may name. Raises SyntaxError."""
+    try:
+        tree = _syntax_tree(source)
+    except (SyntaxError, ValueError):
+        tree = compile(source, filename, "exec", ONLY_AST, dont_inherit=True)  # raises again, naming the file
+    names = set()
+    for node in tree.body:
+        kind = type(node).__name__
+        if kind in DEFINITIONS:
+            names.add(node.name)
+        elif kind == "Assign":
+            names |= {t.id for t in node.targets if type(t).__name__ == "Name"}
+        elif kind in ("Import", "ImportFrom"):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
