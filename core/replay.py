@@ -125,12 +125,22 @@ def signature(path: str) -> tuple[int, int, int, int] | None:
 
 
 def listing(folder: str) -> str:
-    """A digest of a folder's names (sls-neutral's own state folder left out: it is never an input)."""
+    """A digest of a folder's names. Left out: sls-neutral's own state folder, and the hidden folders an
+    artifact writer keeps beside an output set for a moment (``.aws.tmp-PID``, ``.aws.old-PID``, ...):
+    never inputs, and with ``-o`` inside the service one process lists the folder while the other writes."""
     try:
-        names = sorted(n for n in os.listdir(folder) if n != ".sls-neutral")
+        names = sorted(n for n in os.listdir(folder) if n != ".sls-neutral" and not _transient(n))
     except OSError:
         return ""
     return hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _transient(name: str) -> bool:
+    """``.NAME.tmp-PID``, ``.NAME.old-PID`` or ``.NAME.journal-PID``: an artifact writer's work folder."""
+    stem, dash, pid = name.rpartition("-")
+    head, dot, kind = stem.rpartition(".")
+    return dash == "-" and pid.isdigit() and dot == "." and kind in ("tmp", "old", "journal") \
+        and head.startswith(".") and len(head) > 1
 
 
 def sha256_hex(data: bytes) -> str:

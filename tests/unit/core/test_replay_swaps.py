@@ -87,3 +87,15 @@ def test_a_signature_is_trusted_only_once_the_file_is_older_than_the_window():
     assert replay.racy_safe(sig, fresh_after=5_001) == sig
     assert replay.racy_safe(sig, fresh_after=5_000) == replay.UNTRUSTED
     assert replay.UNTRUSTED != sig
+
+
+@pytest.mark.parametrize("name, transient", [
+    (".aws.tmp-123", True), (".gcp.old-9", True), (".azure.journal-77", True), (".x.tmp-1", True),
+    ("aws", False), (".aws.tmp-", False), (".tmp-12", False), (".hidden", False), ("a.tmp-1", False),
+    (".aws.tmp-12a", False), (".aws.bak-1", False),
+])
+def test_a_writers_work_folders_are_not_part_of_a_listing(name, transient):
+    """With -o inside the service, one build process lists the folder while the other writes beside it."""
+    from sls_neutral.core import replay
+
+    assert replay._transient(name) is transient
