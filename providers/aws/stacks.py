@@ -235,6 +235,20 @@ def _split(app: ir.App, sam: dict[str, Any], keys: dict[str, str], region: str) 
     return out
 
 
+def _rewritten(container: dict | list, pairs, rewrite) -> dict | list:
+    """``container`` with each dict or list child passed through ``rewrite``; copied only when a child
+    changed (copy on write: most resources refer to nothing outside their own stack)."""
+    copy = None
+    for key, item in pairs:
+        if type(item) is not str and isinstance(item, (dict, list)):
+            new = rewrite(item)
+            if new is not item:
+                if copy is None:
+                    copy = dict(container) if isinstance(container, dict) else list(container)
+                copy[key] = new
+    return container if copy is None else copy
+
+
 def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resources: dict[str, Any],
                     refs_of: dict[str, set[str]]) -> tuple[dict[str, Any], dict[str, Any]]:
     """A child SAM template for ``resources`` and the parent-side parameter values it needs.
@@ -279,25 +293,9 @@ def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resou
                 elif key == "Fn::Sub" and isinstance(arg, str):
                     text = _SUB_NAME.sub(sub_name, arg)
                     return value if text == arg else {"Fn::Sub": text}
-            copy = None
-            for key, item in value.items():
-                if type(item) is not str and isinstance(item, (dict, list)):
-                    new = rewrite(item)
-                    if new is not item:
-                        if copy is None:
-                            copy = dict(value)
-                        copy[key] = new
-            return value if copy is None else copy
+            return _rewritten(value, value.items(), rewrite)
         if isinstance(value, list):
-            copy = None
-            for index, item in enumerate(value):
-                if type(item) is not str and isinstance(item, (dict, list)):
-                    new = rewrite(item)
-                    if new is not item:
-                        if copy is None:
-                            copy = list(value)
-                        copy[index] = new
-            return value if copy is None else copy
+            return _rewritten(value, enumerate(value), rewrite)
         return value
 
     for rid, resource in list(body.items()):

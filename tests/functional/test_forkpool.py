@@ -43,39 +43,28 @@ def test_every_job_runs_once_across_both_processes():
     assert proc.stdout.strip() == "2"  # both processes took jobs
 
 
-def test_results_marshal_cannot_carry_arrive_pickled():
-    proc = _run("""
+@pytest.mark.parametrize("result, pickled", [
+    ('{"pid": os.getpid(), "files": [("a", b"1")], "seen": {"x"}}', False),  # plain data: marshal
+    ('{"pid": os.getpid(), "third": fractions.Fraction(1, 3)}', True),  # marshal cannot carry it
+])
+def test_results_cross_by_marshal_and_pickle_only_when_needed(result, pickled):
+    proc = _run(f"""
         import fractions, os, time, sys
         from sls_neutral.core import forkpool
         def work(queue):
-            out = {}
+            out = {{}}
             for job in queue:
                 time.sleep(0.05)
-                out[job] = (os.getpid(), fractions.Fraction(1, 3), {"set": {1, 2}, "bytes": b"x"})
+                out[job] = {result}
             return out
         done = forkpool.run(["a", "b", "c", "d"], work)
-        assert all(v[1] == fractions.Fraction(1, 3) and v[2] == {"set": {1, 2}, "bytes": b"x"} for v in done.values())
-        print(len({v[0] for v in done.values()}), "pickle" in sys.modules)
+        pid = os.getpid()
+        expected = {result}
+        assert all({{**v, "pid": pid}} == expected for v in done.values()), done
+        print(len({{v["pid"] for v in done.values()}}), "pickle" in sys.modules)
     """)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["2", "True"]
-
-
-def test_plain_results_need_no_pickle():
-    proc = _run("""
-        import os, time, sys
-        from sls_neutral.core import forkpool
-        def work(queue):
-            out = {}
-            for job in queue:
-                time.sleep(0.05)
-                out[job] = {"pid": os.getpid(), "files": [("a", b"1")], "seen": {"x"}}
-            return out
-        done = forkpool.run(["a", "b", "c", "d"], work)
-        print(len({v["pid"] for v in done.values()}), "pickle" in sys.modules)
-    """)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["2", "False"]
+    assert proc.stdout.split() == ["2", str(pickled)]
 
 
 def test_an_error_in_the_child_is_raised_by_the_parent_after_both_finish():
