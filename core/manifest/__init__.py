@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Union
 
 from sls_neutral.core.errors import Diagnostic, ManifestError, Position, did_you_mean
 from sls_neutral.core.manifest import plain, rules
-from sls_neutral.core.manifest.variables import VariableContext, dotted_get, resolve_tree, _MISSING
+from sls_neutral.core.manifest.variables import VariableContext, dotted_get, resolve_tree
 from sls_neutral.core.manifest.yamlpos import SourceDoc, load_yaml_file, load_yaml_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -135,9 +135,9 @@ def load_document(doc: SourceDoc, *, root: Path, path: Path, stage: str | None =
         except ValidationError as exc:
             diagnostics.extend(pydantic_diagnostics(exc, resolved, doc, ()))
     validated_ext: dict[str, Any] = {}
+    if resolved_ext:
+        from pydantic import ValidationError  # plugin blocks: their models are pydantic
     for key, value in resolved_ext.items():
-        from pydantic import ValidationError
-
         try:
             validated_ext[key] = extension_models[key].model_validate(value)
         except ValidationError as exc:

@@ -14,11 +14,8 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Di
                       model_validator)
 
 from sls_neutral.core.manifest import rules
-from sls_neutral.core.manifest.rules import (HTTP_METHODS, NAME_RE, RUNTIMES, SCOPE_ACTIONS, SERVICE_RE, STAGE_RE,
-                                             STEP_KINDS, STEP_NAME_RE, TRIGGER_KINDS)
+from sls_neutral.core.manifest.rules import NAME_RE, SERVICE_RE, STAGE_RE, STEP_KINDS, STEP_NAME_RE
 from sls_neutral.core.manifest.units import parse_duration, parse_size_mb
-
-__all__ = ["HTTP_METHODS", "RUNTIMES", "SCOPE_ACTIONS", "STEP_KINDS", "TRIGGER_KINDS"]  # re-exported
 
 
 def _duration(value: Any) -> float:
