@@ -25,8 +25,9 @@ rebuilds only the outputs those files reach, byte for byte what a full build wou
 
 Any doubt (an unreadable record, two origins of one member that now differ, a digest that would resolve
 two ways, an exception) falls back to the full build, which writes a fresh record. ``SLSN_NO_REPLAY=1``
-turns the fast path off. This module imports only the standard library (and zipbytes and sources' import
-scanner when a Python source changed).
+turns the fast path off. This module imports only the standard library, and little of it (no json, re,
+ast or typing: every millisecond of start-up is a visible share of a ~40 ms build), plus zipbytes and
+pyscan when a zip or a Python source changed.
 """
 
 from __future__ import annotations
