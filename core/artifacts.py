@@ -159,14 +159,14 @@ _member = zipbytes.member
 _assemble = zipbytes.assemble
 
 
-def _rmtree(path: Any, ignore_errors: bool = True) -> None:
-    """shutil.rmtree, imported when a folder is removed: a first build removes none (shutil and the
-    compression modules it imports cost every start-up ~2 ms)."""
+def _rmtree(path: Any) -> None:
+    """``shutil.rmtree(path, ignore_errors=True)``, imported when a folder is removed: a first build
+    removes none (shutil and the compression modules it imports cost every start-up ~2 ms)."""
     if not os.path.lexists(path):
         return
     import shutil
 
-    shutil.rmtree(path, ignore_errors=ignore_errors)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _zipfile_bytes(entries: list[tuple[str, bytes, int, str]]) -> bytes:
@@ -347,7 +347,7 @@ class ArtifactSet:
         """
         out_dir = Path(out_dir)
         for stale in out_dir.parent.glob(f".{out_dir.name}.journal-*") if out_dir.parent.is_dir() else ():
-            _rmtree(stale, ignore_errors=True)  # left by a killed process
+            _rmtree(stale)  # left by a killed process
         rendered = self.rendered()
         previous = _previous_entries(out_dir)
         if previous is None:
@@ -363,7 +363,7 @@ class ArtifactSet:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
         old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-        _rmtree(tmp, ignore_errors=True)
+        _rmtree(tmp)
         try:
             tmp.mkdir()
             # the index last: no file of the set is newer than it (hard links change a file's ctime), which
@@ -374,11 +374,11 @@ class ArtifactSet:
                 os.rename(out_dir, old)
             os.rename(tmp, out_dir)
         except BaseException:
-            _rmtree(tmp, ignore_errors=True)
+            _rmtree(tmp)
             if old.exists() and not out_dir.exists():
                 os.rename(old, out_dir)
             raise
-        _rmtree(old, ignore_errors=True)
+        _rmtree(old)
 
     def _write_in_place(self, out_dir: Path, rendered: dict[str, bytes],
                         previous: tuple[dict[str, tuple[str, int]], int]) -> None:
@@ -508,7 +508,7 @@ class _Journal:
         self.created: list[str] = []
         self.created_folders: list[str] = []
         self.removed_folders: list[str] = []
-        _rmtree(self.folder, ignore_errors=True)
+        _rmtree(self.folder)
         self.folder.mkdir()
 
     def save(self, path: str) -> None:
@@ -544,7 +544,7 @@ class _Journal:
         self.discard()
 
     def discard(self) -> None:
-        _rmtree(self.folder, ignore_errors=True)
+        _rmtree(self.folder)
 
 
 def _write_one(dest: Path, data: bytes, mode: int, *, replace: bool) -> None:
