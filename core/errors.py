@@ -78,6 +78,18 @@ class SlsnError(Exception):
     def render(self) -> str:
         return "\n".join(d.render() for d in self.diagnostics)
 
+    def __reduce__(self):
+        """Pickled whole, whatever a subclass's ``__init__`` takes: a forked build process sends the
+        errors it met back to the parent (:mod:`sls_neutral.core.forkpool`)."""
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(cls: type, args: tuple, state: dict) -> SlsnError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class DiagnosticsError(SlsnError):
     """Several diagnostics at once (a manifest with many mistakes)."""

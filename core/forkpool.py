@@ -12,6 +12,10 @@ start-up otherwise); an error in either process is raised by the parent after bo
 every started job completes or undoes itself (each provider's write is all-or-nothing) before the
 command fails.
 
+With ``gated=True`` the work also gets a :class:`Gate`: each job is checked in the process that takes
+it, and nothing is written anywhere until every job has passed its check (so a manifest one provider
+refuses still writes no provider's files, while the checks themselves run on both cores after the fork).
+
 Only on Linux, only with more than one CPU, never with other threads running (a forked child holds
 copies of their locks) and never with ``SLSN_NO_FORK=1``.
 """
@@ -22,6 +26,7 @@ import marshal
 import os
 import sys
 import threading
+from functools import partial
 from typing import Any, Callable, Iterator, Sequence
 
 MAX_JOBS = 255
@@ -32,22 +37,34 @@ def available() -> bool:
             and threading.active_count() == 1 and os.environ.get("SLSN_NO_FORK", "") in ("", "0", "false"))
 
 
-def run(jobs: Sequence[str], work: Callable[[Iterator[str]], dict[str, Any]]) -> dict[str, Any]:
-    """``work(queue)`` in this process and in a forked child; their result mappings merged."""
+def run(jobs: Sequence[str], work: Callable[..., dict[str, Any]], *, gated: bool = False) -> dict[str, Any]:
+    """``work(queue)`` in this process and in a forked child; their result mappings merged.
+
+    ``gated``: ``work(queue, gate)``, with a :class:`Gate` shared by both processes.
+    """
     if len(jobs) > MAX_JOBS:
         raise ValueError(f"at most {MAX_JOBS} jobs")
     tasks_r, tasks_w = os.pipe()
     os.write(tasks_w, bytes(range(len(jobs))))
     os.close(tasks_w)
     results_r, results_w = os.pipe()
+    inboxes = (os.pipe(), os.pipe()) if gated else None  # (parent's, child's): (read end, write end)
+    parent = os.getpid()
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(results_r)
+        if inboxes:
+            gate = Gate(len(jobs), inboxes[1][0], (inboxes[1][1], inboxes[0][1]), lambda: os.getppid() == parent)
+            work = partial(work, gate=gate)
         _child(jobs, work, tasks_r, results_w)
     os.close(results_w)
     error: BaseException | None = None
+    gate = None
+    if inboxes:
+        gate = Gate(len(jobs), inboxes[0][0], (inboxes[0][1], inboxes[1][1]), lambda: _running(pid))
+        work = partial(work, gate=gate)
     try:
         mine = work(_queue(jobs, tasks_r))
     except BaseException as exc:
@@ -56,12 +73,96 @@ def run(jobs: Sequence[str], work: Callable[[Iterator[str]], dict[str, Any]]) ->
         payload = pipe.read()
     os.close(tasks_r)
     _, status = os.waitpid(pid, 0)
+    if gate is not None:
+        gate.close()
     theirs = _received(payload, status)
     if error is not None:
         raise error
     if isinstance(theirs, BaseException):
         raise theirs
     return {**theirs, **mine}
+
+
+class Gate:
+    """Whether every job has passed its check, in whichever process took it.
+
+    Each outcome is one byte written to both processes' inboxes (a write of one byte to a pipe is atomic),
+    so each process learns the outcomes by reading only its own inbox. :meth:`wait` is called from a
+    writer thread while the main thread goes on checking and building the jobs it takes: no process
+    waits for a check that only it could still run.
+    """
+
+    PASSED, FAILED = b"+", b"-"
+
+    def __init__(self, total: int, inbox: int, outboxes: tuple[int, int], peer_alive: Callable[[], bool]):
+        self.total = total
+        self._inbox = inbox
+        self._outboxes = outboxes
+        self._peer_alive = peer_alive
+        self._passed = 0
+        self._reading = threading.Lock()  # one reader of the inbox at a time; the others find the verdict
+        self.verdict: bool | None = None  # None: not known yet
+
+    def passed(self) -> None:
+        self._tell(self.PASSED)
+
+    def failed(self) -> None:
+        self._tell(self.FAILED)
+
+    def _tell(self, outcome: bytes) -> None:
+        for fd in self._outboxes:
+            os.write(fd, outcome)
+
+    def wait(self) -> bool:
+        """True once every job has passed; False as soon as one failed (or the other process died)."""
+        import select
+
+        with self._reading:
+            while self.verdict is None:
+                ready, _, _ = select.select([self._inbox], [], [], 0.5)
+                if not ready:
+                    if not self._peer_alive():
+                        self.verdict = False
+                    continue
+                for outcome in os.read(self._inbox, self.total):
+                    if outcome == self.FAILED[0]:
+                        self.verdict = False
+                        break
+                    self._passed += 1
+                else:
+                    if self._passed >= self.total:
+                        self.verdict = True
+        return self.verdict
+
+    def close(self) -> None:
+        for fd in (self._inbox, *self._outboxes):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+class OpenGate:
+    """The gate of work in one process, whose jobs are all checked before any is built."""
+
+    verdict = True
+
+    def passed(self) -> None:
+        pass
+
+    def failed(self) -> None:
+        pass
+
+    def wait(self) -> bool:
+        return True
+
+
+def _running(pid: int) -> bool:
+    """Whether the child is still running (without reaping it: the parent waits for it afterwards)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    except ChildProcessError:
+        return False
 
 
 def _queue(jobs: Sequence[str], fd: int) -> Iterator[str]:

@@ -185,48 +185,84 @@ class Project:
                      check: bool = False, parallel: bool = False) -> list[dict[str, Any]]:
         """``package`` for several providers (``-p all``), results in the order of ``names``.
 
-        Every provider is validated first (errors and warnings are reported before anything is written).
-        Building is CPU work in one interpreter, so with ``parallel`` (the CLI's choice) a forked second
-        process takes providers from the same queue (see :mod:`sls_neutral.core.forkpool`): on two cores
-        ``-p all`` takes about as long as its slowest provider instead of the sum. Within a process, each
-        provider's files are written by a background thread while the next one builds. Providers whose
-        output is mostly files (GCP) go first, so their writes overlap the most work.
+        Every provider is validated before anything is written: if one refuses the manifest, no provider's
+        files are written and the error of the first refusing provider (in ``names`` order) is raised, with
+        the warnings of all gathered in that order too. Building is CPU work in one interpreter, so with
+        ``parallel`` (the CLI's choice) a forked second process takes providers from the same queue (see
+        :mod:`sls_neutral.core.forkpool`): on two cores ``-p all`` takes about as long as its slowest
+        provider instead of the sum. There each provider is validated by the process that builds it, and a
+        gate holds every write until all have passed, so the checks run on both cores too. Within a
+        process, each provider's files are written by a background thread while the next one builds.
+        Providers whose output is mostly files (GCP) go first, so their writes overlap the most work.
         """
         out_dirs = dict(out_dirs or {})
         if check or len(names) < 2:
             return [self.package(name, out_dirs.get(name), check=check) for name in names]
-        for name in names:
-            self.app_for(name)
         order = sorted(names, key=lambda n: (n not in WRITE_HEAVY_FIRST, names.index(n)))
         from sls_neutral.core import forkpool
 
+        self.app  # noqa: B018 - loaded and compiled once, before forking
         with _no_gc():
             if parallel and forkpool.available():
-                done = forkpool.run(order, lambda queue: self._package_queue(queue, out_dirs))
+                done = forkpool.run(order, lambda queue, gate: self._package_queue(queue, out_dirs, gate),
+                                    gated=True)
             else:
-                done = self._package_queue(iter(order), out_dirs)
+                for name in names:
+                    self.app_for(name)
+                done = self._package_queue(iter(order), out_dirs, forkpool.OpenGate())
+        self._gather_warnings(names, done)
+        refused = [done[name]["refused"] for name in names if "refused" in done[name]]
+        if refused:
+            raise refused[0]
         return [done[name] for name in names]
 
-    def _package_queue(self, queue, out_dirs: Mapping[str, Path | None]) -> dict[str, dict[str, Any]]:
-        """Build the providers ``queue`` yields, writing each one's files while the next builds."""
+    def _package_queue(self, queue, out_dirs: Mapping[str, Path | None], gate) -> dict[str, dict[str, Any]]:
+        """Validate and build the providers ``queue`` yields, writing each one's files (once ``gate`` says
+        every provider passed) while the next builds."""
         done: dict[str, dict[str, Any]] = {}
         pending = []
         from sls_neutral.core.threads import Writer
 
         writer = Writer()
+        refused = False
         try:
             for name in queue:
+                seen = len(self.warnings)
+                try:
+                    self.app_for(name)
+                except SlsnError as exc:
+                    gate.failed()
+                    done[name] = {"refused": exc}
+                    refused = True
+                    continue
+                except BaseException:
+                    gate.failed()
+                    raise
+                gate.passed()
+                done[name] = {"warnings": self.warnings[seen:]}
+                if refused or gate.verdict is False:  # a provider refused the manifest: nothing is written
+                    continue
                 app, provider, artifacts = self.build(name)
                 out_dir = Path(out_dirs[name]) if out_dirs.get(name) else self.default_build_dir(provider.name)
-                done[name] = {"provider": provider.name, "output": str(out_dir), "files": len(artifacts) + 1}
+                done[name].update({"provider": provider.name, "output": str(out_dir), "files": len(artifacts) + 1})
                 _attach_record(done[name], artifacts, app, out_dir)
-                pending.append((writer.submit(artifacts.write, out_dir), app, provider, artifacts))
+                pending.append((writer.submit(_write_when_open, gate, artifacts, out_dir), app, provider,
+                                artifacts))
         finally:
             writer.close()  # every started write finishes (or undoes itself) before leaving
         for job, app, provider, artifacts in pending:
             job.result()
-            self.plugins.hook.slsn_after_package(app=app, provider=provider.name, artifacts=artifacts)
+            if gate.verdict:
+                self.plugins.hook.slsn_after_package(app=app, provider=provider.name, artifacts=artifacts)
         return done
+
+    def _gather_warnings(self, names: list[str], done: Mapping[str, dict[str, Any]]) -> None:
+        """Every provider's warnings, in the order of ``names`` (as one process validating them in turn
+        would have met them), whichever process met them."""
+        base = [d for d in self.warnings if not any(d in done[n].get("warnings", ()) for n in names)]
+        self.warnings[:] = base
+        for name in names:
+            self.warnings.extend(d for d in done[name].pop("warnings", ()) if d not in self.warnings)
 
     # ------------------------------------------------------------ deploy
     def deploy_context(self, provider: str, *, endpoint_url: str | None = None, output: str = "text",
@@ -276,6 +312,11 @@ class Project:
             if extra:
                 info.setdefault("plugins", {})[impl.plugin_name] = dict(extra)
         return info
+
+
+def _write_when_open(gate, artifacts: ArtifactSet, out_dir: Path) -> None:
+    if gate.wait():
+        artifacts.write(out_dir)
 
 
 def _attach_record(result: dict[str, Any], artifacts: ArtifactSet, app: ir.App, out_dir: Path) -> None:

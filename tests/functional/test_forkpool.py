@@ -17,9 +17,10 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fo
 
 def _run(script: str) -> subprocess.CompletedProcess:
     """In a fresh interpreter: xdist workers run threads, and forkpool never forks beside threads."""
+    script = textwrap.dedent(script)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     env.pop("SLSN_NO_FORK", None)
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=60, env=env)
 
 
@@ -112,6 +113,59 @@ def test_a_child_that_dies_without_answering_is_an_error():
     assert isinstance(forkpool._received(b"", 9), RuntimeError)
 
 
+_GATED = textwrap.dedent("""
+    import os, sys, threading, time
+    from sls_neutral.core import forkpool
+    parent = os.getpid()
+    def work(queue, gate):
+        out = {}
+        waiters = []
+        for job in queue:
+            where = "parent" if os.getpid() == parent else "child"
+            if job == FAIL:
+                gate.failed()
+                out[job] = "refused"
+                continue
+            if DIE_IN == where:
+                os._exit(9)
+            gate.passed()
+            verdict = {}
+            waiter = threading.Thread(target=lambda v=verdict: v.update(ok=gate.wait()))
+            waiter.start()
+            waiters.append((job, waiter, verdict))
+            time.sleep(0.05)
+        for job, waiter, verdict in waiters:
+            waiter.join()
+            out[job] = "written" if verdict["ok"] else "held"
+        return out
+    try:
+        done = forkpool.run(["a", "b", "c", "d"], work, gated=True)
+        print(sorted(done.items()))
+    except RuntimeError as exc:
+        print("error:", str(exc).split(";")[0])
+""")
+
+
+@pytest.mark.parametrize("fail", ["a", "b", "c", "d"])
+def test_a_gate_holds_every_write_in_both_processes_when_one_job_fails_its_check(fail):
+    proc = _run(f"FAIL, DIE_IN = {fail!r}, None" + _GATED)
+    assert proc.returncode == 0, proc.stderr
+    expected = [(job, "refused" if job == fail else "held") for job in "abcd"]
+    assert proc.stdout.strip() == str(expected)
+
+
+def test_a_gate_opens_when_every_job_passed_in_either_process():
+    proc = _run("FAIL, DIE_IN = None, None" + _GATED)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[('a', 'written'), ('b', 'written'), ('c', 'written'), ('d', 'written')]"
+
+
+def test_a_gate_stays_shut_when_the_child_dies_before_its_checks():
+    proc = _run("FAIL, DIE_IN = None, 'child'" + _GATED)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "error: the parallel build process ended without a result (wait status 2304)"
+
+
 def test_not_available_with_threads_running(monkeypatch):
     import threading
 
@@ -150,3 +204,51 @@ def test_a_provider_that_refuses_the_manifest_stops_every_provider_before_anythi
     assert result.returncode == 1
     assert "reserves" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+_WARNED = """\
+service: warned
+runtime: python3.12
+functions:
+  api:
+    handler: app.py:handle
+    timeout: 45s
+    triggers:
+      - http: {method: GET, path: /}
+  tick:
+    handler: app.py:handle
+    triggers:
+      - schedule: {rate: 7m}
+"""
+
+
+def _service(tmp_path, manifest):
+    service = tmp_path / "svc"
+    service.mkdir()
+    (service / "sls-neutral.yaml").write_text(manifest)
+    (service / "app.py").write_text("def handle(event, context):\n    return {}\n")
+    return service
+
+
+def test_warnings_of_providers_checked_in_either_process_come_in_provider_order(cli, tmp_path):
+    """AWS (HTTP timeout), Azure (a rate NCRONTAB cannot keep) and GCP (no project) each warn; the forked
+    build checks them in two processes and still reports them as one process does."""
+    service = _service(tmp_path, _WARNED)
+    forked = cli("package", "-p", "all", "-o", str(tmp_path / "forked"), cwd=service)
+    single = cli("package", "-p", "all", "-o", str(tmp_path / "single"), cwd=service, env={"SLSN_NO_FORK": "1"})
+    assert forked.returncode == single.returncode == 0, forked.stderr + single.stderr
+    assert forked.stderr == single.stderr
+    warned = [line.split("warning: ")[1].split()[0] for line in forked.stderr.splitlines() if "warning: " in line]
+    assert warned == ["function", "rate", "providers.gcp.project"]
+
+
+def test_the_first_refusing_provider_in_order_is_reported_whichever_process_checked_it(cli, tmp_path):
+    """40 GB is too much for Lambda and for Cloud Functions: AWS (checked by the forked process, GCP going
+    first in the parent) is the error, as in one process, and no provider writes anything."""
+    service = _service(tmp_path, _WARNED.replace("timeout: 45s", "memory: 40GB"))
+    forked = cli("package", "-p", "all", "-o", str(tmp_path / "forked"), cwd=service)
+    single = cli("package", "-p", "all", "-o", str(tmp_path / "single"), cwd=service, env={"SLSN_NO_FORK": "1"})
+    assert forked.returncode == single.returncode == 1
+    assert forked.stderr == single.stderr
+    assert "Lambda offers" in forked.stderr and "Cloud Functions" not in forked.stderr
+    assert not (tmp_path / "forked").exists() and not (tmp_path / "single").exists()
