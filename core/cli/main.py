@@ -165,6 +165,9 @@ def run(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args in (["--help"], ["-h"]) and argv is None:
         return _root_help(args)
+    if args == ["--version"]:  # what typer's eager option prints, without building the app (~60 ms)
+        print(f"sls-neutral {__version__}")
+        return 0
     if args[:1] == ["package"]:
         # The incremental path: when only service sources changed since the last build, replay it
         # without loading the framework (sls_neutral.core.replay); otherwise record this build for next time.
