@@ -235,9 +235,6 @@ class Project:
                     done[name] = {"refused": exc}
                     refused = True
                     continue
-                except BaseException:
-                    gate.failed()
-                    raise
                 gate.passed()
                 done[name] = {"warnings": self.warnings[seen:]}
                 if refused or gate.verdict is False:  # a provider refused the manifest: nothing is written
@@ -248,6 +245,11 @@ class Project:
                 _attach_record(done[name], artifacts, app, out_dir)
                 pending.append((writer.submit(_write_when_open, gate, artifacts, out_dir), app, provider,
                                 artifacts))
+        except BaseException:
+            # This process stops taking providers: the gate must not wait for checks nobody will run (both
+            # processes' writers would wait forever), and a failed command writes nothing more.
+            gate.failed()
+            raise
         finally:
             writer.close()  # every started write finishes (or undoes itself) before leaving
         for job, app, provider, artifacts in pending:
