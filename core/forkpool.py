@@ -2,13 +2,13 @@
 
 ``package -p all`` builds four independent artifact sets; in one interpreter they take the sum of their
 times, on two cores they can take about the longest one. Forking (rather than spawning) matters: the child
-starts with the manifest already compiled, every provider already validated and imported, so it does no
-repeated work and its memory is shared copy-on-write.
+starts with the manifest already loaded and compiled, so it does no repeated work and its memory is shared
+copy-on-write.
 
 Jobs are handed out first come, first served through a pipe holding one byte per job (a one-byte read
 from a pipe is atomic, so no job runs twice). The child sends its results back with ``marshal`` (they are
-plain data; pickle, and traceback for errors, are imported only when something failed: ~4 ms of every
-start-up otherwise); an error in either process is raised by the parent after both have finished, so
+plain data; pickle, and traceback for errors, are imported only when something failed or warned: ~4 ms
+of every start-up otherwise); an error in either process is raised by the parent after both have finished, so
 every started job completes or undoes itself (each provider's write is all-or-nothing) before the
 command fails.
 
