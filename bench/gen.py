@@ -71,10 +71,12 @@ def neutral_manifest(n: int, functions: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def serverless_yml(n: int, functions: list[dict]) -> str:
+def serverless_yml(n: int, functions: list[dict], individually: bool = False) -> str:
+    """``individually``: one zip per function, as sls-neutral always packages (the peer's default is one zip
+    of the whole service)."""
     queues = sorted({f["resource"] for f in functions if f["kind"] == "queue"})
     lines = [f"service: bench{n}", "frameworkVersion: '3'", "provider:", "  name: aws", "  runtime: python3.12",
-             "  region: us-east-1", "  memorySize: 256", "  timeout: 10", "package:", "  individually: false",
+             "  region: us-east-1", "  memorySize: 256", "  timeout: 10", "package:", f"  individually: {str(individually).lower()}",
              "functions:"]
     for f in functions:
         lines += [f"  {f['name']}:", f"    handler: {f['module']}.{f['func']}", "    events:"]
@@ -98,13 +100,13 @@ def serverless_yml(n: int, functions: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def generate(n: int, root: Path) -> Path:
+def generate(n: int, root: Path, individually: bool = False) -> Path:
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     functions = plan(n)
     write_handlers(root, functions)
     (root / "sls-neutral.yaml").write_text(neutral_manifest(n, functions))
-    (root / "serverless.yml").write_text(serverless_yml(n, functions))
+    (root / "serverless.yml").write_text(serverless_yml(n, functions, individually))
     return root
 
 
@@ -112,8 +114,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("n", type=int)
     parser.add_argument("out", type=Path)
+    parser.add_argument("--individually", action="store_true",
+                        help="serverless.yml packages each function on its own (package.individually: true)")
     args = parser.parse_args()
-    print(generate(args.n, args.out))
+    print(generate(args.n, args.out, args.individually))
 
 
 if __name__ == "__main__":

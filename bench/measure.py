@@ -21,14 +21,17 @@ class Sample:
     returncode: int
 
 
-def run_once(cmd: list[str], cwd: str | None = None, env: dict | None = None) -> Sample:
-    """Wall time and peak RSS (MB) of ``cmd`` including its children (node's workers, pip, ...)."""
+def run_once(cmd: list[str], cwd: str | None = None, env: dict | None = None, log: str | None = None) -> Sample:
+    """Wall time and peak RSS (MB) of ``cmd`` including its children (node's workers, pip, ...).
+
+    ``log``: a file that gets the command's output (discarded otherwise)."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the waiter: runs cmd, reports its children's peak RSS
         os.close(read)
+        sink = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - the waiter exits right after
         start = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT if log else sink)
         elapsed = time.perf_counter() - start
         import resource
 

@@ -152,6 +152,44 @@ def bench_sizes(sizes: list[int], runs: int, work: Path, peer_runs_large: int | 
     return rows
 
 
+def bench_peer_individually(sizes: list[int], runs: int, work: Path) -> list[dict]:
+    """``serverless package`` with ``package.individually: true``: a zip per function, the packaging
+    sls-neutral always does. Context for the table, not one of the targets (those compare with the
+    peer's default, one zip of the whole service). A failed run is recorded with its last error line."""
+    peer, e = str(ensure_peer()), env()
+    rows = []
+    for n in sizes:
+        root = generate(n, work / f"individually{n}", individually=True)
+        log = work / f"individually{n}.log"  # outside the service: serverless zips the whole folder
+        row: dict = {"n": n}
+        samples = []
+        for _ in range(runs):
+            clean_outputs(root)
+            sample = run_once([peer, "package"], cwd=str(root), env=e, log=str(log))
+            if sample.returncode != 0:
+                row["failed"] = {"after_s": round(sample.seconds, 1), "returncode": sample.returncode,
+                                 "message": _error_line(log)}
+                break
+            samples.append(sample)
+        if "failed" not in row:
+            row.update(median_s=round(median([s.seconds for s in samples]), 3), runs=len(samples),
+                       peak_rss_mb=round(max(s.peak_rss_mb for s in samples), 1),
+                       samples_s=[round(s.seconds, 3) for s in samples])
+            print(f"N={n}: serverless package (individually) {row['median_s']:.2f} s", flush=True)
+        else:
+            print(f"N={n}: serverless package (individually) failed after {row['failed']['after_s']} s: "
+                  f"{row['failed']['message']}", flush=True)
+        rows.append(row)
+        if "failed" in row:
+            break  # larger services fail the same way, only later
+    return rows
+
+
+def _error_line(log: Path) -> str:
+    lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no output"
+
+
 def bench_help(runs: int) -> dict:
     peer, ours, e = str(ensure_peer()), sls_neutral(), env()
     peer_s, ours_s = [], []
@@ -235,6 +273,13 @@ def table(result: dict) -> str:
         w = comp["workflow_engine"]
         lines.append(f"- Local workflow engine: {w['items']}-item map, max_concurrency {w['concurrency']}: "
                      f"{w['median_s']:.2f} s = {w['steps_per_s']} steps/s.")
+    for row in result.get("peer_individually", []):
+        if "median_s" in row:
+            lines.append(f"- `serverless package` with `package.individually: true` (a zip per function, as sls-neutral "
+                         f"packages) at N={row['n']}: {row['median_s']:.2f} s.")
+        else:
+            lines.append(f"- `serverless package` with `package.individually: true` at N={row['n']}: failed after "
+                         f"{row['failed']['after_s']} s ({row['failed']['message']}).")
     lines.append("- Local runtime HTTP/queue throughput: `bench/local_http.py`, `bench/local_queue.py`, "
                  "`bench/local_workers.py` (need wrk / serverless-offline; not in this run).")
     return "\n".join(lines)
@@ -297,6 +342,9 @@ def main() -> None:
     parser.add_argument("--peer-runs-large", type=int, default=None,
                         help="serverless runs at N >= 1000 (default: --runs); it takes ~100 s per run there")
     parser.add_argument("--skip-incremental", action="store_true")
+    parser.add_argument("--peer-individually", action="store_true",
+                        help="also time serverless package with package.individually: true (a zip per function, as "
+                             "sls-neutral packages) at each size; context only, not a target")
     parser.add_argument("--skip-components", action="store_true")
     parser.add_argument("--development-install", action="store_true",
                         help="time the sls-neutral of this interpreter (the editable development install) instead "
@@ -318,6 +366,8 @@ def main() -> None:
                   "package": bench_sizes(args.sizes, args.runs, work, args.peer_runs_large)}
         if not args.skip_incremental:
             result["incremental"] = bench_incremental(args.runs, work)
+        if args.peer_individually:
+            result["peer_individually"] = bench_peer_individually(args.sizes, args.runs, work)
         result["components"] = {} if args.skip_components else other_benches()
     result["targets"] = [{"target": t, "met": ok, "value": v} for t, ok, v in targets(result)]
     out = HERE / "results"
