@@ -8,9 +8,9 @@ copy-on-write.
 Jobs are handed out first come, first served through a pipe holding one byte per job (a one-byte read
 from a pipe is atomic, so no job runs twice). The child sends its results back with ``marshal`` (they are
 plain data; pickle, and traceback for errors, are imported only when something failed or warned: ~4 ms
-of every start-up otherwise); an error in either process is raised by the parent after both have finished, so
-every started job completes or undoes itself (each provider's write is all-or-nothing) before the
-command fails.
+of every start-up otherwise); an error in either process is raised by the parent after both have
+finished, so every started job completes or undoes itself (each provider's write is all-or-nothing)
+before the command fails.
 
 With ``gated=True`` the work also gets a :class:`Gate`: each job is checked in the process that takes
 it, and nothing is written anywhere until every job has passed its check (so a manifest one provider
@@ -56,14 +56,13 @@ def run(jobs: Sequence[str], work: Callable[..., dict[str, Any]], *, gated: bool
     if pid == 0:  # the child: never returns
         os.close(results_r)
         if inboxes:
-            gate = Gate(len(jobs), inboxes[1][0], (inboxes[1][1], inboxes[0][1]), lambda: os.getppid() == parent)
-            work = partial(work, gate=gate)
+            work = partial(work, gate=_gate(len(jobs), inboxes, 1, lambda: os.getppid() == parent))
         _child(jobs, work, tasks_r, results_w)
     os.close(results_w)
     error: BaseException | None = None
     gate = None
     if inboxes:
-        gate = Gate(len(jobs), inboxes[0][0], (inboxes[0][1], inboxes[1][1]), lambda: _running(pid))
+        gate = _gate(len(jobs), inboxes, 0, lambda: _running(pid))
         work = partial(work, gate=gate)
     try:
         mine = work(_queue(jobs, tasks_r))
@@ -124,14 +123,12 @@ class Gate:
                     if not self._peer_alive():
                         self.verdict = False
                     continue
-                for outcome in os.read(self._inbox, self.total):
-                    if outcome == self.FAILED[0]:
-                        self.verdict = False
-                        break
-                    self._passed += 1
-                else:
-                    if self._passed >= self.total:
-                        self.verdict = True
+                outcomes = os.read(self._inbox, self.total)
+                self._passed += len(outcomes)
+                if self.FAILED in outcomes:
+                    self.verdict = False
+                elif self._passed >= self.total:
+                    self.verdict = True
         return self.verdict
 
     def close(self) -> None:
@@ -155,6 +152,12 @@ class OpenGate:
 
     def wait(self) -> bool:
         return True
+
+
+def _gate(total: int, inboxes: tuple, me: int, peer_alive: Callable[[], bool]) -> Gate:
+    """The gate of process ``me`` (0 the parent, 1 the child): it reads its own inbox and tells both."""
+    mine, theirs = inboxes[me], inboxes[1 - me]
+    return Gate(total, mine[0], (mine[1], theirs[1]), peer_alive)
 
 
 def _running(pid: int) -> bool:
