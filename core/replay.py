@@ -26,24 +26,17 @@ rebuilds only the outputs those files reach, byte for byte what a full build wou
 Any doubt (an unreadable record, two origins of one member that now differ, a digest that would resolve
 two ways, an exception) falls back to the full build, which writes a fresh record. ``SLSN_NO_REPLAY=1``
 turns the fast path off. This module imports only the standard library, and little of it (no json, re,
-ast, typing or hashlib, which loads OpenSSL: every millisecond of start-up is a visible share of a ~40 ms
-build), plus zipbytes and pyscan when a zip or a Python source changed.
+ast or typing: every millisecond of start-up is a visible share of a ~40 ms build), plus zipbytes and
+pyscan when a zip or a Python source changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import os
 import sys
 import time
-
-try:  # the C sha256 alone: importing hashlib loads OpenSSL (~3 ms, ~7 % of a replayed build)
-    from _sha2 import sha256 as _sha256  # Python >= 3.12
-except ImportError:
-    try:
-        from _sha256 import sha256 as _sha256  # Python 3.11
-    except ImportError:  # an interpreter built without them
-        from hashlib import sha256 as _sha256
 
 FORMAT = 1
 INDEX = "artifacts.json"
@@ -75,7 +68,7 @@ def service_root(args: list[str]) -> str:
 
 
 def record_path(root: str, cwd: str, args: list[str]) -> str:
-    name = _sha256("\0".join([cwd, *args]).encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    name = hashlib.sha256("\0".join([cwd, *args]).encode("utf-8", "surrogateescape")).hexdigest()[:24]
     return os.path.join(root, RECORD_DIR, f"{name}.bin")
 
 
@@ -92,12 +85,12 @@ def environment_digest(names: list[str]) -> str:
     before recording starts). Only a digest is kept: a variable may hold a secret."""
     wanted = (set(names) | {k for k in os.environ if k.startswith("SLSN_")}) - {"SLSN_DEBUG"}
     text = "\0".join(f"{k}={os.environ.get(k, chr(0))}" for k in sorted(wanted))
-    return _sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def installed_fingerprint() -> str:
     """Names and mtimes of the distributions' metadata on ``sys.path`` (installing a plugin changes it)."""
-    digest = _sha256()
+    digest = hashlib.sha256()
     for folder in sys.path:
         try:
             with os.scandir(folder or ".") as it:
@@ -140,7 +133,7 @@ def listing(folder: str) -> str:
         names = sorted(n for n in os.listdir(folder) if n != ".sls-neutral" and not _transient(n))
     except OSError:
         return ""
-    return _sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
+    return hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _transient(name: str) -> bool:
@@ -152,7 +145,7 @@ def _transient(name: str) -> bool:
 
 
 def sha256_hex(data: bytes) -> str:
-    return _sha256(data).hexdigest()
+    return hashlib.sha256(data).hexdigest()
 
 
 # ------------------------------------------------------------ the fast path
