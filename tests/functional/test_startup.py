@@ -53,3 +53,29 @@ def test_package_with_plain_arguments_runs_without_typer(tmp_path):
     result, modules = imported("package", "-p", "local", "--output", "xml")  # a usage error: typer reports it
     assert result.returncode == 2 and "Invalid value for '--output'" in result.stderr
     assert "typer" in modules
+
+
+def test_a_replayed_package_imports_little_of_the_standard_library(tmp_path):
+    """The incremental path (core/replay.py) is ~40 ms at 200 functions: json, re, ast, typing, yaml or
+    pydantic would each be a visible share of it."""
+    import time
+
+    (tmp_path / "src").mkdir()
+    handler = tmp_path / "src" / "hi.py"
+    handler.write_text("def hi(request):\n    return {'ok': True}\n")
+    (tmp_path / "sls-neutral.yaml").write_text("service: quick\nfunctions:\n  hi:\n    handler: src/hi.py:hi\n"
+                                               "    triggers:\n      - http: {path: /hi}\n")
+    env = {k: v for k, v in os.environ.items() if k != "SLSN_NO_REPLAY"}
+    time.sleep(0.06)  # the manifest and handler older than the recorder's freshness window
+    first = subprocess.run([sys.executable, "-m", "sls_neutral", "package", "-p", "all"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120, env=env)
+    assert first.returncode == 0, first.stderr[-2000:]
+    handler.write_text("def hi(request):\n    return {'ok': False}\n")
+    time.sleep(0.06)
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "sls_neutral", "package", "-p", "all"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == first.stdout
+    modules = set(re.findall(r"\|\s+([\w.]+)\s*$", result.stderr, flags=re.MULTILINE))
+    assert "sls_neutral.core.replay" in modules and "sls_neutral.core.pipeline" not in modules  # replayed
+    assert not modules & {"json", "ast", "typing", "yaml", "pydantic"}
