@@ -76,8 +76,8 @@ def serverless_yml(n: int, functions: list[dict], individually: bool = False) ->
     of the whole service)."""
     queues = sorted({f["resource"] for f in functions if f["kind"] == "queue"})
     lines = [f"service: bench{n}", "frameworkVersion: '3'", "provider:", "  name: aws", "  runtime: python3.12",
-             "  region: us-east-1", "  memorySize: 256", "  timeout: 10", "package:", f"  individually: {str(individually).lower()}",
-             "functions:"]
+             "  region: us-east-1", "  memorySize: 256", "  timeout: 10", "package:",
+             f"  individually: {str(individually).lower()}", "functions:"]
     for f in functions:
         lines += [f"  {f['name']}:", f"    handler: {f['module']}.{f['func']}", "    events:"]
         if f["kind"] == "http":

@@ -139,9 +139,7 @@ def bench_sizes(sizes: list[int], runs: int, work: Path, peer_runs_large: int | 
                 samples[name].append(sample)
         row = {"n": n}
         for name, values in samples.items():
-            row[name] = {"median_s": round(median([s.seconds for s in values]), 3),
-                         "peak_rss_mb": round(max(s.peak_rss_mb for s in values), 1),
-                         "runs": len(values), "samples_s": [round(s.seconds, 3) for s in values]}
+            row[name] = summary(values)
         peer_t = row["serverless package"]["median_s"]
         row["speedup_aws"] = round(peer_t / row["sls-neutral package -p aws"]["median_s"], 1)
         row["speedup_all"] = round(peer_t / row["sls-neutral package -p all"]["median_s"], 1)
@@ -152,36 +150,37 @@ def bench_sizes(sizes: list[int], runs: int, work: Path, peer_runs_large: int | 
     return rows
 
 
+def summary(samples: list) -> dict:
+    """Median wall time, peak RSS and every sample of one command's runs."""
+    return {"median_s": round(median([s.seconds for s in samples]), 3),
+            "peak_rss_mb": round(max(s.peak_rss_mb for s in samples), 1),
+            "runs": len(samples), "samples_s": [round(s.seconds, 3) for s in samples]}
+
+
 def bench_peer_individually(sizes: list[int], runs: int, work: Path) -> list[dict]:
     """``serverless package`` with ``package.individually: true``: a zip per function, the packaging
     sls-neutral always does. Context for the table, not one of the targets (those compare with the
-    peer's default, one zip of the whole service). A failed run is recorded with its last error line."""
+    peer's default, one zip of the whole service). A failed run is recorded with its last error line, and
+    larger sizes are skipped (they fail the same way, only later)."""
     peer, e = str(ensure_peer()), env()
     rows = []
     for n in sizes:
         root = generate(n, work / f"individually{n}", individually=True)
         log = work / f"individually{n}.log"  # outside the service: serverless zips the whole folder
-        row: dict = {"n": n}
         samples = []
         for _ in range(runs):
             clean_outputs(root)
             sample = run_once([peer, "package"], cwd=str(root), env=e, log=str(log))
             if sample.returncode != 0:
-                row["failed"] = {"after_s": round(sample.seconds, 1), "returncode": sample.returncode,
-                                 "message": _error_line(log)}
-                break
+                failed = {"after_s": round(sample.seconds, 1), "returncode": sample.returncode,
+                          "message": _error_line(log)}
+                rows.append({"n": n, "failed": failed})
+                print(f"N={n}: serverless package (individually) failed after {failed['after_s']} s: "
+                      f"{failed['message']}", flush=True)
+                return rows
             samples.append(sample)
-        if "failed" not in row:
-            row.update(median_s=round(median([s.seconds for s in samples]), 3), runs=len(samples),
-                       peak_rss_mb=round(max(s.peak_rss_mb for s in samples), 1),
-                       samples_s=[round(s.seconds, 3) for s in samples])
-            print(f"N={n}: serverless package (individually) {row['median_s']:.2f} s", flush=True)
-        else:
-            print(f"N={n}: serverless package (individually) failed after {row['failed']['after_s']} s: "
-                  f"{row['failed']['message']}", flush=True)
-        rows.append(row)
-        if "failed" in row:
-            break  # larger services fail the same way, only later
+        rows.append({"n": n, **summary(samples)})
+        print(f"N={n}: serverless package (individually) {rows[-1]['median_s']:.2f} s", flush=True)
     return rows
 
 
