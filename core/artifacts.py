@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import stat
@@ -45,7 +46,22 @@ def safe_relpath(path: str) -> str:
 
 
 def canonical_json(data: Any, *, indent: int | None = 2) -> bytes:
-    """Sorted keys, LF, a final newline: the same data always gives the same bytes."""
+    """Sorted keys, LF, a final newline: the same data always gives the same bytes.
+
+    The text is what ``json.dumps(sort_keys=True, ensure_ascii=False)`` writes (with ``separators=(",", ": ")``
+    when indented), with two exceptions JSON itself calls for: NaN and the infinities, which JSON cannot
+    express, are written as ``null``, and floats between 1e-9 and 1e-4 keep orjson's notation
+    (``0.00001``, ``1e-7``; Python writes ``1e-05``, ``1e-07``). Both readings of a number parse to the
+    same float. orjson writes the common case (~12x faster than the pure-Python encoder, which is all the
+    standard library has for indented JSON before Python 3.14); :func:`_indented` writes the same text
+    for what orjson refuses (integers beyond 64 bits, non-string keys).
+    """
+    orjson = _orjson()
+    if orjson is not None and indent in (2, None):
+        try:
+            return orjson.dumps(data, default=_exact_type, option=_ORJSON_OPTIONS[indent])
+        except TypeError:  # orjson.JSONEncodeError: not plain JSON data, handled below
+            pass
     if indent:
         try:
             out: list[str] = []
@@ -53,9 +69,52 @@ def canonical_json(data: Any, *, indent: int | None = 2) -> bytes:
             return ("".join(out) + "\n").encode("utf-8")
         except _NotPlainJson:
             pass
-    text = json.dumps(data, sort_keys=True, indent=indent, ensure_ascii=False, separators=(",", ": ") if indent
-                      else (",", ":"))
+    text = json.dumps(_finite(data), sort_keys=True, indent=indent, ensure_ascii=False,
+                      separators=(",", ": ") if indent else (",", ":"))
     return (text + "\n").encode("utf-8")
+
+
+def _orjson():
+    """orjson, imported on first use (it is a dependency; without it the pure-Python path writes the
+    same bytes, more slowly, except for floats below 1e-4, written as Python writes them)."""
+    global _ORJSON
+    if _ORJSON is False:
+        try:
+            import orjson
+        except ImportError:
+            orjson = None
+        _ORJSON = orjson
+        if orjson is not None:
+            common = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_SUBCLASS | \
+                orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+            _ORJSON_OPTIONS.update({2: common | orjson.OPT_INDENT_2, None: common})
+    return _ORJSON
+
+
+_ORJSON: Any = False  # not imported yet
+_ORJSON_OPTIONS: dict[int | None, int] = {}
+
+
+def _exact_type(value: Any) -> Any:
+    """orjson's ``default``: what ``json.dumps`` writes for subclasses of the JSON types (an IntEnum is its
+    number, a str subclass its text); anything else is refused, as ``json.dumps`` refuses it."""
+    if isinstance(value, str):
+        return str.__str__(value)  # the text itself, not an enum's "Kind.NAME"
+    for kind, exact in ((int, int), (float, float), (dict, dict), (list, list), (tuple, list)):
+        if isinstance(value, kind):
+            return exact(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _finite(data: Any) -> Any:
+    """``data`` with non-finite floats as None, for the ``json.dumps`` fallback (rare: non-string keys)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
 
 
 class _NotPlainJson(Exception):
@@ -63,15 +122,21 @@ class _NotPlainJson(Exception):
 
 
 _encode_str = json.encoder.encode_basestring  # the C escaper json.dumps(ensure_ascii=False) uses
-_FLOAT_SPECIAL = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
+
+
+def _float_text(value: float) -> str:
+    """A float as canonical_json writes it: orjson's text when orjson is there, else Python's repr."""
+    if not math.isfinite(value):
+        return "null"
+    if 1e-4 > value > -1e-4 and value and _orjson() is not None:
+        return _ORJSON.dumps(value).decode()
+    return float.__repr__(value)
 
 
 def _indented(value: Any, out: list[str], newline: str, step: str) -> None:
-    """json.dumps(sort_keys=True, indent=..., ensure_ascii=False, separators=(",", ": ")), ~3x faster.
-
-    The standard library has no C encoder for indented output; this writes the same text for plain JSON
-    data (exact dict/list/tuple/str/int/float/bool/None, string keys) and refuses anything else.
-    """
+    """canonical_json's text for plain JSON data (exact dict/list/tuple/str/int/float/bool/None, string
+    keys), written in Python where orjson cannot (integers beyond 64 bits) or is missing; refuses
+    anything else."""
     kind = type(value)
     if kind is str:
         out.append(_encode_str(value))
@@ -115,10 +180,7 @@ def _indented(value: Any, out: list[str], newline: str, step: str) -> None:
     elif kind is int:
         out.append(int.__repr__(value))
     elif kind is float:
-        if value != value:
-            out.append("NaN")
-        else:
-            out.append(_FLOAT_SPECIAL.get(value) or float.__repr__(value))
+        out.append(_float_text(value))
     else:
         raise _NotPlainJson
 

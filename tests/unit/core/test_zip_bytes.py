@@ -60,38 +60,90 @@ def test_members_are_reused_across_archives():
     assert names.count("shared.bin") == 1 and names.count("main.py") == 2
 
 
-def test_indented_json_is_what_json_dumps_writes():
-    import json
-
-    from sls_neutral.core.artifacts import canonical_json
-
-    rng = random.Random(5)
-
+def _random_json(rng, floats):
     def value(depth):
         pick = rng.randrange(9 if depth < 4 else 6)
         if pick == 0:
-            return rng.choice(["", "é ü \u2028 \x00 \x1f \\ \" / \t\n", "plain", "日本"])
+            return rng.choice(["", "é ü \u2028 \x00 \x1f \\ \" / \t\n", "plain", "日本", "\U0001F600"])
         if pick == 1:
-            return rng.randrange(-10**20, 10**20)
+            return rng.choice([rng.randrange(-10**20, 10**20), rng.randrange(-2**63, 2**64), 0, -1])
         if pick == 2:
-            return rng.choice([0.0, -0.0, 1.5, 1e16, 1e-7, 3.141592653589793, float("inf"), float("-inf")])
+            return rng.choice(floats)
         if pick == 3:
             return rng.choice([True, False, None])
         if pick in (4, 5):
             return rng.choice([{}, [], ()])
         if pick in (6, 7):
-            return {rng.choice(["b", "a", "é", "Z", "10", "9", ""]) + str(i): value(depth + 1)
-                    for i in range(rng.randrange(0, 5))}
+            return {rng.choice(["b", "a", "é", "Z", "10", "9", "", "\U0001F600", "\uffff"]) + str(i):
+                    value(depth + 1) for i in range(rng.randrange(0, 5))}
         return [value(depth + 1) for _ in range(rng.randrange(0, 5))]
 
-    for _ in range(300):
-        data = value(0)
+    return value(0)
+
+
+PLAIN_FLOATS = [0.0, -0.0, 1.5, 1e16, 1e-4, 1e-10, 1e300, 3.141592653589793, 0.30000000000000004, 2.0]
+ODD_FLOATS = [float("nan"), float("inf"), float("-inf"), 1e-5, -9.99e-5, 1e-7, 1.5e-9]
+
+
+def test_canonical_json_is_what_json_dumps_writes():
+    """For JSON's own values (finite floats outside 1e-9..1e-4 included) the bytes are json.dumps's."""
+    import json
+
+    from sls_neutral.core.artifacts import canonical_json
+
+    rng = random.Random(5)
+    for _ in range(400):
+        data = _random_json(rng, PLAIN_FLOATS)
         expected = (json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, separators=(",", ": "))
                     + "\n").encode()
         assert canonical_json(data) == expected
-    nan = canonical_json({"x": float("nan")})
-    assert nan == b'{\n  "x": NaN\n}\n'
-    assert canonical_json({1: "int key"}) == b'{\n  "1": "int key"\n}\n'  # falls back to json.dumps
+        compact = (json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        assert canonical_json(data, indent=None) == compact
+
+
+def test_the_python_encoder_writes_what_orjson_writes(monkeypatch):
+    """Data orjson refuses (integers beyond 64 bits) goes through the pure-Python encoder, so the two must
+    agree on everything, the odd floats included: the same data gives the same bytes whichever wrote it."""
+    from sls_neutral.core import artifacts
+
+    assert artifacts._orjson() is not None, "orjson is a dependency"
+    rng = random.Random(7)
+    samples = [_random_json(rng, PLAIN_FLOATS + ODD_FLOATS) for _ in range(400)]
+    fast = [artifacts.canonical_json(data) for data in samples]
+    for data, expected in zip(samples, fast):
+        out: list[str] = []
+        artifacts._indented(data, out, "\n", "  ")
+        assert ("".join(out) + "\n").encode() == expected
+    assert artifacts.canonical_json({"big": 2**70, "tiny": 1e-5}) == b'{\n  "big": 1180591620717411303424,\n  "tiny": 0.00001\n}\n'
+
+
+def test_canonical_json_odd_values():
+    import dataclasses
+    import enum
+    from collections import namedtuple
+
+    from sls_neutral.core.artifacts import canonical_json
+
+    # JSON has no NaN or infinity: null, in both encoders
+    assert canonical_json({"x": float("nan"), "y": [float("-inf")]}) == b'{\n  "x": null,\n  "y": [\n    null\n  ]\n}\n'
+    assert canonical_json({1: [float("inf")]}) == b'{\n  "1": [\n    null\n  ]\n}\n'  # by json.dumps
+
+    class Size(enum.IntEnum):
+        SMALL = 128
+
+    class Kind(str, enum.Enum):
+        HTTP = "http"
+
+    Pair = namedtuple("Pair", "a b")
+    assert canonical_json({"k": Kind.HTTP, "n": Size.SMALL, "p": Pair(1, "x")}, indent=None) == \
+        b'{"k":"http","n":128,"p":[1,"x"]}\n'  # as json.dumps writes them
+
+    @dataclasses.dataclass
+    class Thing:
+        a: int
+
+    with pytest.raises(TypeError):
+        canonical_json({"thing": Thing(1)})
 
 
 def test_members_of_an_archive_are_what_member_would_make():
