@@ -52,12 +52,17 @@ class SourceDoc:
 def load_yaml_text(text: str, file: str) -> SourceDoc:
     """Parse one YAML document; syntax errors become diagnostics with positions.
 
-    Plain documents (no tags, anchors, merge keys, duplicate keys, or scalars whose type YAML 1.1 and 1.2
-    could read differently) are read by libyaml through PyYAML's C composer, ~20x faster than ruamel's
+    The block-YAML subset manifests are written in is read line by line (:mod:`yamlblock`, no YAML library
+    imported). Other plain documents (no tags, anchors, merge keys, duplicate keys, or scalars whose type
+    YAML 1.1 and 1.2 could read differently) are read by libyaml through PyYAML's C composer, ~20x faster than ruamel's
     pure-Python round-trip loader; everything else, and every error, goes through ruamel. Both give the
     same data and positions (tests/unit/core/test_yaml_fast.py).
     """
-    doc = _fast_load(text, file)
+    from sls_neutral.core.manifest.yamlblock import load_block
+
+    doc = load_block(text, file)
+    if doc is None:
+        doc = _fast_load(text, file)
     if doc is not None:
         return doc
     return _ruamel_load(text, file)
@@ -189,10 +194,8 @@ _LOADER = None
 
 
 def _fast_loader():
-    global _LOADER, _INT, _FLOAT
+    global _LOADER
     if _LOADER is None:
-        import re
-
         import yaml
 
         base = getattr(yaml, "CSafeLoader", None)
@@ -206,27 +209,33 @@ def _fast_loader():
                     return _PLAIN if implicit[0] else _QUOTED
                 return _MAP if kind is yaml.MappingNode else _SEQ
 
-        global _TYPED
-        # ruamel's YAML 1.2 implicit float, int and timestamp patterns
-        _TYPED = re.compile(r"""^(?:
-             [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-            |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-            |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
-            |[-+]?\.(?:inf|Inf|INF)
-            |\.(?:nan|NaN|NAN)
-            |[-+]?0b[0-1_]+
-            |[-+]?0o?[0-7_]+
-            |[-+]?[0-9_]+
-            |[-+]?0x[0-9a-fA-F_]+
-            |[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
-            |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
-             (?:[Tt]|[ \t]+)[0-9][0-9]?
-             :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
-             (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""", re.X)
-        _INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
-        _FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+\Z")
         _LOADER = PlainLoader
     return _LOADER
+
+
+def _scalar_patterns() -> None:
+    """Compiled on first use: the block reader (:mod:`yamlblock`) reads scalars without importing yaml."""
+    import re
+
+    global _TYPED, _INT, _FLOAT
+    # ruamel's YAML 1.2 implicit float, int and timestamp patterns
+    _TYPED = re.compile(r"""^(?:
+         [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN)
+        |[-+]?0b[0-1_]+
+        |[-+]?0o?[0-7_]+
+        |[-+]?[0-9_]+
+        |[-+]?0x[0-9a-fA-F_]+
+        |[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+        |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
+         (?:[Tt]|[ \t]+)[0-9][0-9]?
+         :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+         (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""", re.X)
+    _INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+    _FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+\Z")
 
 
 _NULLS = {"", "~", "null", "Null", "NULL"}
@@ -240,6 +249,8 @@ def _plain_scalar(value: str) -> Any:
         return _BOOLS[value]
     first = value[0]
     if first in "0123456789-+.":
+        if _INT is None:
+            _scalar_patterns()
         if _INT.match(value):
             return int(value)
         if _FLOAT.match(value):
