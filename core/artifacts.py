@@ -609,19 +609,36 @@ class _Journal:
         _rmtree(self.folder)
 
 
-def _write_one(dest: Path, data: bytes, mode: int, *, replace: bool) -> None:
-    target = Path(f"{dest}.tmp-{os.getpid()}") if replace else dest
-    target.write_bytes(data)
-    os.chmod(target, mode)
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _write_one(dest: Path | str, data: bytes, mode: int, *, replace: bool) -> None:
+    """One file with exactly ``mode``, through the file descriptor: ``Path.write_bytes`` adds a buffered
+    file object's fstat, isatty ioctl and seeks (~5 system calls per file of the thousands a build
+    writes)."""
+    target = f"{dest}.tmp-{os.getpid()}" if replace else str(dest)
+    fd = os.open(target, _OPEN_FLAGS, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)  # what the umask took away, or an older file's mode
+    finally:
+        os.close(fd)
+    if not hasattr(os, "fchmod"):  # pragma: no cover - Windows before Python 3.13
+        os.chmod(target, mode)
     if replace:
         os.replace(target, dest)
 
 
 def _write_files(root: Path, files: Mapping[str, bytes], mode_of, *, replace: bool = False,
                  created_folders: list[str] | None = None) -> None:
-    """Write ``files`` under ``root``: each distinct content once, hard links for the copies, in threads.
+    """Write ``files`` under ``root``: each distinct content once, hard links for the copies.
 
-    File and folder creation waits on the disk, not the CPU, so a few threads overlap those waits.
+    Folders are created by two threads (creating one waits on the disk's journal); files are written by
+    this thread alone: their system calls are short, and threads trading the GIL for each of them cost
+    more CPU than they saved (-p all at N=1000: 0.04 s more CPU, 0.025 s more wall time with two writers).
     ``replace``: write beside and rename over (the folder holds a previous output).
     """
     parents: set[str] = set()
@@ -657,7 +674,7 @@ def _write_files(root: Path, files: Mapping[str, bytes], mode_of, *, replace: bo
 
     def write(item: tuple[str, bytes, int]) -> None:
         path, data, mode = item
-        _write_one(Path(f"{base}/{path}"), data, mode, replace=replace)
+        _write_one(f"{base}/{path}", data, mode, replace=replace)
 
     def link(item: tuple[str, str, int]) -> None:
         path, first, mode = item
@@ -671,20 +688,18 @@ def _write_files(root: Path, files: Mapping[str, bytes], mode_of, *, replace: bo
         if replace:
             os.replace(target, dest)
 
-    if len(folders) + len(files) < 64:
+    if len(folders) < 64:
         for folder in folders:
             mkdir(folder)
-        for item in firsts:
-            write(item)
-        for item in copies:
-            link(item)
-        return
-    from sls_neutral.core.threads import run_parallel
+    else:
+        from sls_neutral.core.threads import run_parallel
 
-    for depth in sorted(by_depth):
-        run_parallel(mkdir, by_depth[depth])
-    run_parallel(write, firsts)
-    run_parallel(link, copies)
+        for depth in sorted(by_depth):
+            run_parallel(mkdir, by_depth[depth])
+    for item in firsts:
+        write(item)
+    for item in copies:
+        link(item)
 
 
 def read_tree(root: Path, files: Iterable[str]) -> dict[str, bytes]:

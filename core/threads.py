@@ -2,7 +2,7 @@
 
 Importing concurrent.futures (and logging, which it imports) cost every ``package`` ~4 ms in each
 process, for two uses: one background thread that writes a provider's files while the next provider
-builds (:class:`Writer`), and two threads that create files side by side (:func:`run_parallel`; the
+builds (:class:`Writer`), and two threads that create folders side by side (:func:`run_parallel`; the
 work is system calls, which release the GIL).
 """
 

@@ -125,3 +125,17 @@ def test_a_failed_fresh_write_keeps_the_previous_folder(tmp_path, monkeypatch):
         make(BIG).write(out)
     assert (out / "precious.txt").read_text() == "p"
     assert not any(p.name.startswith(".out.") for p in tmp_path.iterdir())
+
+
+def test_modes_are_exact_whatever_the_umask(tmp_path):
+    """Files are created through os.open, which the umask narrows: the mode is set again on the descriptor."""
+    artifacts = make({**BIG, "bin/run": b"#!/bin/sh\n"}, {"bin/run": 0o755})
+    previous = os.umask(0o077)
+    try:
+        artifacts.write(tmp_path / "out")
+        make({**BIG, "bin/run": b"#!/bin/sh\necho v2\n"}, {"bin/run": 0o755}).write(tmp_path / "out")  # in place
+    finally:
+        os.umask(previous)
+    modes = {path: mode for path, (_, mode) in tree(tmp_path / "out").items()}
+    assert modes.pop("bin/run") == 0o755
+    assert set(modes.values()) == {0o644}
