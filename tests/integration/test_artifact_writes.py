@@ -32,15 +32,17 @@ def test_failure_mid_write_leaves_the_previous_set(tmp_path, monkeypatch):
     make_set("v1").write(out)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     calls = {"n": 0}
-    real = Path.write_bytes
+    import sls_neutral.core.artifacts as artifacts
 
-    def flaky(self, data):
+    real = artifacts._write_one
+
+    def flaky(dest, data, mode, *, replace):  # the disk fills up at the seventh file
         calls["n"] += 1
         if calls["n"] == 7:
             raise OSError(28, "No space left on device")
-        return real(self, data)
+        return real(dest, data, mode, replace=replace)
 
-    monkeypatch.setattr(Path, "write_bytes", flaky)
+    monkeypatch.setattr(artifacts, "_write_one", flaky)
     with pytest.raises(OSError):
         make_set("v2").write(out)
     monkeypatch.undo()
