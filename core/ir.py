@@ -21,12 +21,16 @@ from sls_neutral.core.errors import Position
 
 
 class _Value:
-    """Equality, hash and repr of the IR's frozen dataclasses, written once instead of generated per class.
+    """Equality, hash, repr and immutability of the IR's frozen dataclasses, written once instead of
+    generated per class.
 
-    ``@dataclass`` compiles every method it generates separately: eq, hash and repr of 27 classes were
-    ~6 ms of every command's start-up. These follow the dataclass rules exactly: equality and hash over
-    the fields with ``compare=True``, in order, only between objects of the same class (so hashes, and the
-    order of sets of IR objects, are unchanged); repr over the fields with ``repr=True``.
+    ``@dataclass(frozen=True)`` compiles every method it generates separately: eq, hash and repr of 27
+    classes were ~6 ms of every command's start-up, and ``__setattr__``/``__delattr__`` another ~4.5 ms.
+    These follow the dataclass rules exactly: equality and hash over the fields with ``compare=True``, in
+    order, only between objects of the same class (so hashes, and the order of sets of IR objects, are
+    unchanged); repr over the fields with ``repr=True``; assigning or deleting any attribute raises
+    ``FrozenInstanceError``. ``__init__`` is generated for all the classes in one compile
+    (:func:`_build_inits`).
     """
 
     __slots__ = ()
@@ -42,6 +46,12 @@ class _Value:
     def __repr__(self) -> str:
         shown = _names(self.__class__)[1]
         return f"{self.__class__.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in shown)})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
 
 
 _FIELDS: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # class -> (compared, shown) field names
@@ -60,8 +70,64 @@ def _compared(obj: _Value) -> tuple:
 
 
 def _frozen(cls: type) -> type:
-    """``@dataclass(frozen=True)`` with the shared eq, hash and repr of :class:`_Value`."""
-    return dataclass(frozen=True, eq=False, repr=False)(cls)
+    """``@dataclass(frozen=True)`` with the shared methods of :class:`_Value`; ``__init__`` comes from
+    :func:`_build_inits` at the end of the module."""
+    doc = cls.__dict__.get("__doc__")
+    cls.__doc__ = doc or "-"  # dataclass would call inspect.signature for a docstring (~50 us a class)
+    cls = dataclass(init=False, eq=False, repr=False)(cls)
+    cls.__doc__ = doc
+    _UNBUILT.append(cls)
+    return cls
+
+
+_UNBUILT: list[type] = []
+_FACTORY = object()  # the default of a parameter whose field has a default_factory
+
+
+def _build_inits(classes: list[type]) -> None:
+    """The ``__init__`` ``@dataclass(frozen=True)`` would write for each class, compiled together.
+
+    Parameters in field order, keyword-only fields after ``*``, defaults and default factories as the
+    dataclass rules say, fields with ``init=False`` set to their default; values are set with
+    ``object.__setattr__``, as a frozen dataclass's ``__init__`` does.
+    """
+    namespace: dict[str, Any] = {"_set": object.__setattr__, "_FACTORY": _FACTORY}
+    source = []
+    for number, cls in enumerate(classes):
+        positional: list[str] = []
+        keyword: list[str] = []
+        shown: list[str] = []
+        body = []
+        for f in dataclasses.fields(cls):
+            default = f"_d{number}_{f.name}"
+            if f.default is not dataclasses.MISSING:
+                namespace[default] = f.default
+                param, value = f"{f.name}={default}", f.name
+            elif f.default_factory is not dataclasses.MISSING:
+                namespace[default] = f.default_factory
+                param, value = f"{f.name}=_FACTORY", f"{default}() if {f.name} is _FACTORY else {f.name}"
+            else:
+                param, value = f.name, f.name
+            if not f.init:
+                if f.default is not dataclasses.MISSING:
+                    body.append(f"_set(self, {f.name!r}, {default})")
+                elif f.default_factory is not dataclasses.MISSING:
+                    body.append(f"_set(self, {f.name!r}, {default}())")
+                continue
+            (keyword if f.kw_only else positional).append(param)
+            shown.append(f.name + ("" if "=" not in param else " = <factory>" if "_FACTORY" in param
+                                   else f" = {f.default!r}"))
+            body.append(f"_set(self, {f.name!r}, {value})")
+        signature = ", ".join(["self", *positional, *(["*", *keyword] if keyword else [])])
+        source.append(f"def _init{number}({signature}):\n    " + "\n    ".join(body or ["pass"]))
+        if not cls.__doc__:
+            cls.__doc__ = f"{cls.__name__}({', '.join(shown)})"
+    exec("\n".join(source), namespace)  # noqa: S102 - our own generated source, as dataclasses does
+    for number, cls in enumerate(classes):
+        init = namespace[f"_init{number}"]
+        init.__name__, init.__qualname__, init.__module__ = "__init__", f"{cls.__qualname__}.__init__", __name__
+        cls.__init__ = init
+    classes.clear()
 
 
 # ---------------------------------------------------------------- triggers
@@ -402,6 +468,9 @@ class App(_Value):
         routes += [(t, "workflow", w.name) for w in self.workflows.values() for t in w.triggers
                    if isinstance(t, HttpTrigger)]
         return sorted(routes, key=lambda r: (r[0].path, r[0].method))
+
+
+_build_inits(_UNBUILT)
 
 
 # ---------------------------------------------------------------- JSON

@@ -1,8 +1,10 @@
-"""The IR's shared eq, hash and repr (core/ir.py ``_Value``) behave exactly as ``@dataclass(frozen=True)``'s."""
+"""The IR's shared eq, hash, repr and immutability (core/ir.py ``_Value``) and its generated ``__init__``s
+behave exactly as ``@dataclass(frozen=True)``'s."""
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 
 import pytest
 
@@ -25,9 +27,44 @@ def test_every_frozen_ir_class_shares_the_methods():
     assert len(FROZEN) >= 25
     for cls in FROZEN:
         assert "__eq__" not in vars(cls) and "__hash__" not in vars(cls) and "__repr__" not in vars(cls), cls
-        assert cls.__dataclass_params__.frozen
+        assert "__setattr__" not in vars(cls) and "__delattr__" not in vars(cls), cls
         with pytest.raises(dataclasses.FrozenInstanceError):
             object.__new__(cls).__setattr__("x", 1)
+
+
+def _parameters(init) -> list[tuple]:
+    """An __init__'s parameters: name, kind, and default (a default factory's sentinel as "factory")."""
+    out = []
+    for param in inspect.signature(init).parameters.values():
+        default = param.default
+        if default is not inspect.Parameter.empty and type(default).__name__ in ("object", "_HAS_DEFAULT_FACTORY_CLASS"):
+            default = "factory"
+        out.append((param.name, param.kind, default))
+    return out
+
+
+def test_each_init_takes_what_a_generated_one_takes():
+    for cls in FROZEN:
+        assert cls.__init__.__qualname__ == f"{cls.__qualname__}.__init__"
+        assert _parameters(cls.__init__) == _parameters(_generated(cls).__init__), cls
+
+
+def test_instances_are_frozen_and_init_only_fields_filled():
+    step = ir.CallStep("charge", function="pay", source=Position("m.yaml", 1, 1))
+    assert (step.kind, step.input, step.retry, step.source.line) == ("call", None, (), 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        step.function = "other"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del step.name
+    app = ir.App(service="s", stage="dev", runtime="python3.12", default_provider="local", functions={},
+                 queues={}, topics={}, buckets={}, secrets={}, workflows={})
+    other = ir.App(service="s", stage="dev", runtime="python3.12", default_provider="local", functions={},
+                   queues={}, topics={}, buckets={}, secrets={}, workflows={})
+    assert app.params == {} and app.params is not other.params  # a default factory, called per object
+    assert app.observability == ir.Observability()
+    with pytest.raises(TypeError):
+        ir.CallStep("charge", "pay", None, None, (), None, Position("m.yaml", 1, 1))  # source is keyword-only
+    assert dataclasses.replace(step, function="refund").function == "refund"
 
 
 SAMPLES = [
