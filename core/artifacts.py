@@ -74,6 +74,22 @@ def canonical_json(data: Any, *, indent: int | None = 2) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
+def compact_json_text(value: Any) -> str:
+    """``json.dumps(value, sort_keys=True, separators=(",", ":"))``, exactly (ASCII, escapes and all).
+
+    Maps of text to text, the common case (the JSON in functions' environment variables, thousands of
+    them in a large service), go through orjson, ~4x faster; anything else, and any text outside printable
+    ASCII (which json.dumps escapes, DEL included, and orjson does not), through json.dumps.
+    """
+    if type(value) is dict and all(type(k) is str and type(v) is str for k, v in value.items()):
+        orjson = _orjson()
+        if orjson is not None:
+            text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+            if text.isascii() and "\x7f" not in text:
+                return text
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 def _orjson():
     """orjson, imported on first use (it is a dependency; without it the pure-Python path writes the
     same bytes, more slowly, except for floats below 1e-4, written as Python writes them)."""

@@ -15,6 +15,7 @@ import math
 from typing import Any, Callable
 
 from sls_neutral.core import ir
+from sls_neutral.core.artifacts import compact_json_text
 from sls_neutral.core.errors import SlsnError
 from sls_neutral.providers.aws import iam
 from sls_neutral.providers.aws.cron import CronError, schedule_expression
@@ -220,14 +221,13 @@ class TemplateBuilder:
             "SLSN_FUNCTION": fn.name,
             "SLSN_HANDLER": f"{fn.module}:{fn.handler_function}",
             "SLSN_GRANTS": ",".join(sorted({g.scope for g in grants})),
-            "SLSN_SECRET_ENV": json.dumps(dict(sorted(fn.secret_environment.items())), sort_keys=True,
-                                          separators=(",", ":")),
+            "SLSN_SECRET_ENV": compact_json_text(dict(fn.secret_environment)),
             "SLSN_TIMEOUT_MS": str(int(fn.timeout * 1000)),
         })
         triggers = self.trigger_names(fn)
         if triggers:
-            env["SLSN_TRIGGERS"] = json.dumps(triggers, sort_keys=True, separators=(",", ":"))
-        text = json.dumps(dict(sorted(resources.items())), sort_keys=True, separators=(",", ":"))
+            env["SLSN_TRIGGERS"] = compact_json_text(triggers)
+        text = compact_json_text(resources)
         env["SLSN_RESOURCES"] = sub(text) if "${" in text else text
         env.update(extra or {})
         return dict(sorted(env.items()))

@@ -177,3 +177,19 @@ def test_members_of_anything_else_is_empty():
     assert zipbytes.members_of(b"") == {} and zipbytes.members_of(b"not a zip" * 10) == {}
     assert zipbytes.members_of(archive[:-1]) == {}
     assert zipbytes.members_of(archive[:10] + b"?" + archive[11:]) == {}  # a damaged local header
+
+
+def test_compact_json_text_is_json_dumps():
+    """The environment variables' JSON: orjson for maps of text, json.dumps for the rest; the same text."""
+    import json
+
+    from sls_neutral.core.artifacts import compact_json_text
+
+    rng = random.Random(11)
+    pool = ["a", "é", "\u2028", "\x00", "\x7f", '"', "\\", "/", "日本", "\U0001F600", "${X}", "k:n", "<&>"]
+    samples = [{"".join(rng.choice(pool) for _ in range(rng.randrange(0, 4))):
+                "".join(rng.choice(pool) for _ in range(rng.randrange(0, 4))) for _ in range(rng.randrange(0, 5))}
+               for _ in range(2000)]
+    samples += [{"b": 1, "a": [1.5, None, 1e-05]}, {"x": {"y": "z"}}, ["list"], "text", {"k": float("nan")}]
+    for value in samples:
+        assert compact_json_text(value) == json.dumps(value, sort_keys=True, separators=(",", ":")), value
