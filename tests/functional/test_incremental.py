@@ -354,3 +354,40 @@ def test_an_untrusted_signature_makes_the_next_build_compare_contents(tmp_path):
     run._find_changes()
     assert set(run.touched) == {str(same), str(edited)}
     assert run.changed == {str(edited): b"y = 1\n"}
+
+
+def test_installing_or_removing_a_distribution_changes_the_fingerprint(tmp_path, monkeypatch):
+    """The invocation key holds what is installed: a new plugin must make the next package a full build."""
+    from sls_neutral.core import replay
+
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    (site / "plain_module.py").write_text("")
+    monkeypatch.setattr(sys, "path", [str(site)])
+    first = replay.installed_fingerprint()
+    assert replay.installed_fingerprint() == first  # nothing changed
+
+    def later(path):  # a file system's mtime can be coarse: make each change visibly later
+        stamp = os.stat(path).st_mtime_ns + 10_000_000
+        os.utime(path, ns=(stamp, stamp))
+
+    (site / "plugin-1.0.dist-info").mkdir()
+    later(site)
+    installed = replay.installed_fingerprint()
+    assert installed != first
+    (site / "editable.pth").write_text("/src/a\n")
+    later(site)
+    with_pth = replay.installed_fingerprint()
+    (site / "editable.pth").write_text("/src/b\n")  # rewritten in place: the folder's mtime may not move
+    later(site / "editable.pth")
+    assert replay.installed_fingerprint() not in (with_pth, installed)
+    (site / "plugin-1.0.dist-info").rmdir()
+    later(site)
+    assert replay.installed_fingerprint() not in (installed, first)
+    (site / "plugin-1.0.dist-info").mkdir()
+    later(site)
+    before = replay.installed_fingerprint()
+    (site / "plugin-1.0.dist-info").rmdir()  # pip install --force-reinstall: the same name, recreated
+    (site / "plugin-1.0.dist-info").mkdir()
+    later(site)
+    assert replay.installed_fingerprint() != before
