@@ -301,6 +301,7 @@ class Replay:
         """The new bytes of every output file that changes, by output folder."""
         writes: dict[int, dict[str, bytes]] = {}
         self.indexes: dict[int, dict[str, dict]] = {}
+        self.index_texts: dict[int, bytes] = {}
         self.moved: dict[int, dict[str, str]] = {}
         for index, (_provider, out_dir, _sig, recipes, digests) in enumerate(self.record["outputs"]):
             files = self._rebuild_output(index, out_dir, recipes, digests)
@@ -320,8 +321,8 @@ class Replay:
                 if new != old:
                     moved[old] = new
         with open(os.path.join(out_dir, INDEX), "rb") as handle:
-            entries = index_files(handle.read())
-        self.indexes[index] = entries
+            self.index_texts[index] = handle.read()
+        entries = self.indexes[index] = index_files(self.index_texts[index])
         files: dict[str, bytes] = {}
         generated: list[str] = []
         for path, (kind, _mode, body) in recipes.items():
@@ -466,8 +467,11 @@ class Replay:
             # what each file held: read during the rebuild, or the same bytes as a file that was (the
             # functions of one module share an archive), by the digests of the previous index
             by_digest = {}
+            prefix = os.path.join(out_dir, "")
             for path, data in self._previous.items():
-                rel = os.path.relpath(path, out_dir).replace(os.sep, "/")
+                if not path.startswith(prefix):  # another output's file (paths are out_dir joined with rel)
+                    continue
+                rel = path[len(prefix):].replace(os.sep, "/")
                 if rel in self.indexes[index]:
                     by_digest[self.indexes[index][rel]["sha256"]] = data
             held = {os.path.join(out_dir, rel): by_digest.get(self.indexes[index][rel]["sha256"]) for rel in files}
@@ -476,8 +480,7 @@ class Replay:
     def _index_text(self, index: int, files: dict[str, bytes]) -> bytes:
         """The output's index with the rebuilt files' digests and sizes: the previous index edited in place
         (it is canonical JSON, one entry per file), which is what the full build would write."""
-        with open(os.path.join(self.record["outputs"][index][1], INDEX), "rb") as handle:
-            text = handle.read()
+        text = self.index_texts[index]  # as read for the rebuild (the output is checked untouched)
         entries = self.indexes[index]
         for path, data in files.items():
             key = _json_string(path)
@@ -541,21 +544,17 @@ def index_files(text: bytes) -> dict[str, dict]:
     re, ~3 ms of a ~40 ms incremental build. Anything else in the text (an escaped path, another layout):
     the json module reads it."""
     lines = text.split(b"\n")
-    entries: dict[str, dict] = {}
     if lines[:2] == [b"{", b'  "files": {']:
-        at = 2
-        while at + 3 < len(lines) and lines[at].startswith(b'    "') and lines[at].endswith(b'": {'):
-            name = lines[at][5:-4]
-            sha, size, close = lines[at + 1], lines[at + 2], lines[at + 3]
-            if b"\\" in name or b'"' in name or not sha.startswith(b'      "sha256": "') or not sha.endswith(b'",') \
-                    or not size.startswith(b'      "size": ') or close not in (b"    }", b"    },"):
-                break
-            entries[name.decode("utf-8")] = {"sha256": sha[17:-2].decode("ascii"), "size": int(size[14:])}
-            at += 4
-            if close == b"    }":
-                if lines[at] in (b"  }", b"  },"):
-                    return entries
-                break
+        end = next((i for i in range(2, len(lines), 4) if lines[i] in (b"  }", b"  },")), 0)
+        names, shas, sizes, closes = lines[2:end:4], lines[3:end:4], lines[4:end:4], lines[5:end:4]
+        # each entry is four lines; the checks run over whole columns at once
+        if end and b"".join(closes) == b"    }," * (len(closes) - 1) + b"    }" \
+                and all(n[:5] == b'    "' and n[-4:] == b'": {' and b"\\" not in n and b'"' not in n[5:-4]
+                        for n in names) \
+                and all(len(h) == 83 and h[:17] == b'      "sha256": "' and h[-2:] == b'",' for h in shas) \
+                and all(z[:14] == b'      "size": ' for z in sizes):
+            return {n[5:-4].decode("utf-8"): {"sha256": h[17:-2].decode("ascii"), "size": int(z[14:])}
+                    for n, h, z in zip(names, shas, sizes)}
     import json
 
     return json.loads(text)["files"]
