@@ -54,7 +54,8 @@ def canonical_json(data: Any, *, indent: int | None = 2) -> bytes:
     (``0.00001``, ``1e-7``; Python writes ``1e-05``, ``1e-07``). Both readings of a number parse to the
     same float. orjson writes the common case (~12x faster than the pure-Python encoder, which is all the
     standard library has for indented JSON before Python 3.14); :func:`_indented` writes the same text
-    for what orjson refuses (integers beyond 64 bits, non-string keys).
+    for what orjson refuses (integers beyond 64 bits). Data with non-string keys goes to ``json.dumps``,
+    which writes those small floats as Python does.
     """
     orjson = _orjson()
     if orjson is not None and indent in (2, None):

@@ -365,7 +365,7 @@ class Replay:
             for path, spots in found.items():
                 replacements = tuple(moved[old] for _start, _length, old in spots)
                 if applied.get(path) == replacements:
-                    continue  # the same edits as last round: the same bytes (a large file costs ~1 ms a rewrite)
+                    continue  # the same edits as last round give the same bytes (~1 ms a large file)
                 applied[path] = replacements
                 data = _apply(originals[path], [(start, length, moved[old][:length].encode())
                                                 for start, length, old in spots])

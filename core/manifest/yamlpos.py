@@ -54,9 +54,9 @@ def load_yaml_text(text: str, file: str) -> SourceDoc:
 
     The block-YAML subset manifests are written in is read line by line (:mod:`yamlblock`, no YAML library
     imported). Other plain documents (no tags, anchors, merge keys, duplicate keys, or scalars whose type
-    YAML 1.1 and 1.2 could read differently) are read by libyaml through PyYAML's C composer, ~20x faster than ruamel's
-    pure-Python round-trip loader; everything else, and every error, goes through ruamel. Both give the
-    same data and positions (tests/unit/core/test_yaml_fast.py).
+    YAML 1.1 and 1.2 could read differently) are read by libyaml through PyYAML's C composer, ~20x faster
+    than ruamel's pure-Python round-trip loader; everything else, and every error, goes through ruamel. All
+    three give the same data and positions (tests/unit/core/test_yaml_block.py, test_yaml_fast.py).
     """
     from sls_neutral.core.manifest.yamlblock import load_block
 

@@ -37,7 +37,8 @@ def _parameters(init) -> list[tuple]:
     out = []
     for param in inspect.signature(init).parameters.values():
         default = param.default
-        if default is not inspect.Parameter.empty and type(default).__name__ in ("object", "_HAS_DEFAULT_FACTORY_CLASS"):
+        sentinel = type(default).__name__ in ("object", "_HAS_DEFAULT_FACTORY_CLASS")
+        if default is not inspect.Parameter.empty and sentinel:
             default = "factory"
         out.append((param.name, param.kind, default))
     return out

@@ -114,7 +114,8 @@ def test_the_python_encoder_writes_what_orjson_writes(monkeypatch):
         out: list[str] = []
         artifacts._indented(data, out, "\n", "  ")
         assert ("".join(out) + "\n").encode() == expected
-    assert artifacts.canonical_json({"big": 2**70, "tiny": 1e-5}) == b'{\n  "big": 1180591620717411303424,\n  "tiny": 0.00001\n}\n'
+    expected = b'{\n  "big": 1180591620717411303424,\n  "tiny": 0.00001\n}\n'
+    assert artifacts.canonical_json({"big": 2**70, "tiny": 1e-5}) == expected
 
 
 def test_canonical_json_odd_values():
