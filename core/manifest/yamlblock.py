@@ -101,7 +101,7 @@ class _Reader:
             if match is not None and _is_text(key := match.group(1)):
                 rest = match.end()
             else:
-                key, colon = self.key(line, start, index)
+                key, colon = self.key(line, start)
                 rest = _skip_spaces(line, colon + 1)
             if key in out:
                 raise _NotBlock("duplicate key")  # ruamel words the error
@@ -109,7 +109,7 @@ class _Reader:
             key_pos[child] = (index + 1, start + 1)
             self.at += 1
             if rest == len(line) or line[rest] == "#":
-                out[key] = self.nested(column, child, index)
+                out[key] = self.nested(column, child)
             else:
                 value_pos[child] = (index + 1, rest + 1)
                 out[key] = self.inline(line, rest, index, child)
@@ -117,7 +117,7 @@ class _Reader:
                     raise _NotBlock("multi-line value")  # a more indented line would continue it
         return out
 
-    def nested(self, column: int, path: tuple, key_line: int):
+    def nested(self, column: int, path: tuple):
         """The block node under ``key:`` (a key at ``column``), on the following lines."""
         if self.at == len(self.content):
             raise _NotBlock("empty value")
@@ -173,19 +173,10 @@ class _Reader:
         end = match.end()
         return end < len(line) and line[end] == ":" and (end + 1 == len(line) or line[end + 1] == " ")
 
-    def key(self, line: str, start: int, index: int) -> tuple[str, int]:
-        """A block mapping key at ``start``: its text and where its ':' is."""
-        if line[start] in "\"'":
-            end = _quoted_end(line, start)
-            key = _quoted(line, start, end)
-        else:
-            match = _KEY.match(line, start)
-            if match is None:
-                raise _NotBlock("key outside the subset")
-            end = match.end()
-            key = _plain_scalar(match.group())
-            if not isinstance(key, str):
-                raise _NotBlock("a key that is not text")
+    @staticmethod
+    def key(line: str, start: int) -> tuple[str, int]:
+        """A block mapping key at ``start`` (quoted, or plain and unusual): its text and where its ':' is."""
+        key, end = _key_text(line, start)
         if end == len(line) or line[end] != ":" or (end + 1 < len(line) and line[end + 1] != " "):
             raise _NotBlock("not a key")
         return key, end
@@ -268,21 +259,25 @@ class _Reader:
 
 
 def _flow_key(line: str, i: int) -> tuple[str, int]:
-    """A quoted (or unusual) key of a flow mapping at ``i``: its text and where its value starts."""
-    if line[i] in "\"'":
-        end = _quoted_end(line, i)
-        key = _quoted(line, i, end)
-    else:
-        match = _KEY.match(line, i)
-        if match is None:
-            raise _NotBlock("flow key outside the subset")
-        end = match.end()
-        key = _plain_scalar(match.group())
-        if not isinstance(key, str):
-            raise _NotBlock("a key that is not text")
+    """A key of a flow mapping at ``i`` (quoted, or plain and unusual): its text and where its value starts."""
+    key, end = _key_text(line, i)
     if end >= len(line) or line[end] != ":" or end + 1 == len(line) or line[end + 1] != " ":
         raise _NotBlock("flow key without ': '")
     return key, _skip_spaces(line, end + 1)
+
+
+def _key_text(line: str, start: int) -> tuple[str, int]:
+    """A key's text (quoted, or plain and read as text) and the index after it."""
+    if line[start] in "\"'":
+        end = _quoted_end(line, start)
+        return _quoted(line, start, end), end
+    match = _KEY.match(line, start)
+    if match is None:
+        raise _NotBlock("key outside the subset")
+    key = _plain_scalar(match.group())
+    if not isinstance(key, str):
+        raise _NotBlock("a key that is not text")
+    return key, match.end()
 
 
 def _is_text(key: str) -> bool:
