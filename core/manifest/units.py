@@ -6,6 +6,7 @@ Sizes: integers are MB; strings ``512MB``, ``1GB``.
 
 from __future__ import annotations
 
+import math
 import re
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
@@ -18,6 +19,9 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("a duration must be a number of seconds or a string like '30s', '5m', '500ms'")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):  # YAML's .nan and .inf: a NaN passed every comparison below
+            spelled = ".nan" if value != value else ".inf" if value > 0 else "-.inf"
+            raise ValueError(f"invalid duration {spelled}: use a finite number of seconds or a string like '30s'")
         if value < 0:
             raise ValueError("a duration cannot be negative")
         return float(value)

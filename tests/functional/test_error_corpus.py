@@ -23,6 +23,7 @@ EXPECTED_LINE = {
     "bad-cron-value": 6,
     "bad-duration": 5,
     "bad-duration-negative": 5,
+    "bad-duration-nan": 5,
     "bad-handler-format": 4,
     "bad-http-method": 6,
     "bad-http-path": 6,

@@ -22,6 +22,7 @@ cases = {
  "typo-stage-block": BASE + "stages:\n  prod:\n    parms: {a: 1}\n",
  "bad-duration": BASE + FN + "    timeout: 5x\n",
  "bad-duration-negative": BASE + FN + "    timeout: -3\n",
+ "bad-duration-nan": BASE + FN + "    timeout: .nan\n",
  "bad-size": BASE + FN + "    memory: 512KB\n",
  "bad-size-fraction": BASE + FN + "    memory: 1.5MB\n",
  "bad-cron-fields": BASE + FN + "    triggers:\n      - schedule: {cron: '0 3 * *'}\n",
