@@ -20,9 +20,10 @@ import re
 
 from sls_neutral.core.manifest.yamlpos import SourceDoc, _Fallback, _plain_scalar
 
-_KEY = re.compile(r"[A-Za-z0-9_$][A-Za-z0-9_.$/-]*")  # plain keys read here; anything else falls back
-_KEY_THEN_VALUE = re.compile(r"([A-Za-z0-9_$][A-Za-z0-9_.$/-]*):(?: +|$)")  # the common line, in one match
-_FLOW_KEY_THEN_VALUE = re.compile(r"([A-Za-z0-9_$][A-Za-z0-9_.$/-]*): +")
+_PLAIN_KEY = r"[A-Za-z0-9_$][A-Za-z0-9_.$/-]*"  # plain keys read here; anything else falls back
+_KEY = re.compile(_PLAIN_KEY)
+_KEY_THEN_VALUE = re.compile(f"({_PLAIN_KEY}):(?: +|$)")  # the common line, in one match
+_FLOW_KEY_THEN_VALUE = re.compile(f"({_PLAIN_KEY}): +")
 _NOT_TEXT_START = frozenset("0123456789-+.")
 _FLOW_PLAIN_END = re.compile(r"[,\[\]{}]|:(?=[\s,\[\]{}]|$)| #")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
@@ -70,7 +71,7 @@ class _Reader:
         if not self.content:
             return None
         index, indent = self.content[0]
-        if indent != 0 or self.lines[index].startswith("- ") or self.lines[index] == "-":
+        if indent != 0 or _dash(self.lines[index], 0):
             raise _NotBlock("only a mapping at the root")
         root = self.mapping(indent, ())
         if self.at != len(self.content):
@@ -91,7 +92,7 @@ class _Reader:
                 start, first = first, None
             elif indent == column:
                 start = indent
-                if line[start] == "-" and (len(line) == start + 1 or line[start + 1] == " "):
+                if _dash(line, start):
                     break  # a sequence level with this mapping's key: the caller's (or an error)
             elif indent < column:
                 break
@@ -113,8 +114,7 @@ class _Reader:
             else:
                 value_pos[child] = (index + 1, rest + 1)
                 out[key] = self.inline(line, rest, index, child)
-                if self.at < total and content[self.at][1] > column:
-                    raise _NotBlock("multi-line value")  # a more indented line would continue it
+                self.no_continuation(column)
         return out
 
     def nested(self, column: int, path: tuple):
@@ -123,7 +123,7 @@ class _Reader:
             raise _NotBlock("empty value")
         index, indent = self.content[self.at]
         line = self.lines[index]
-        dash = line.startswith("-", indent) and (len(line) == indent + 1 or line[indent + 1] == " ")
+        dash = _dash(line, indent)
         if indent > column or (indent == column and dash):
             self.doc.value_pos[path] = (index + 1, indent + 1)
             return self.sequence(indent, path) if dash else self.mapping(indent, path)
@@ -289,6 +289,11 @@ def _is_text(key: str) -> bool:
 
 
 _NOT_TEXT_WORDS = frozenset(["null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE"])
+
+
+def _dash(line: str, at: int) -> bool:
+    """Whether a sequence entry starts at ``at``: a dash alone or followed by a space."""
+    return line.startswith("-", at) and (len(line) == at + 1 or line[at + 1] == " ")
 
 
 def _skip_spaces(line: str, i: int) -> int:
