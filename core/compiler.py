@@ -81,7 +81,7 @@ class _Compiler:
             base = ("functions", name)
             handler_file, handler_function = f.handler.rsplit(":", 1)
             handler_file = _posix(handler_file)
-            self.check_handler(handler_file, handler_function, self.pos(*base, "handler"))
+            self.check_handler(handler_file, handler_function, base + ("handler",))
             if f.requirements:
                 req = self.loaded.root / f.requirements
                 if not req.is_file():
@@ -91,18 +91,17 @@ class _Compiler:
             secret_env: dict[str, str] = {}
             merged = {**defaults.environment, **f.environment}
             for key, value in sorted(merged.items()):
-                where = self.pos(*base, "environment", key) if key in f.environment else \
-                    self.pos("defaults", "environment", key)
+                where = base + ("environment", key) if key in f.environment else ("defaults", "environment", key)
                 text = _env_text(value)
                 match = SECRET_REF.match(text)
                 if match:
                     secret = match.group(1)
                     if secret not in self.m.secrets:
-                        self.undeclared("secret", secret, self.m.secrets, where)
+                        self.undeclared("secret", secret, self.m.secrets, self.pos(*where))
                     secret_env[key] = secret
                 elif "${secret:" in text.replace(" ", ""):
                     self.error(f"environment variable '{key}': a secret reference must be the whole value",
-                               where, "write KEY: ${secret:name}; the runtime reads the secret store",
+                               self.pos(*where), "write KEY: ${secret:name}; the runtime reads the secret store",
                                code="secret")
                 else:
                     env[key] = text
@@ -128,44 +127,45 @@ class _Compiler:
                 source=self.pos(*base, key=True))
         return dict(sorted(out.items()))
 
-    def check_handler(self, file: str, function: str, position: Position) -> None:
+    def check_handler(self, file: str, function: str, where: tuple) -> None:
+        """Whether the handler file parses and defines ``function``; ``where`` is the manifest path of the
+        handler, made a position only for an error (a thousand functions, each looked up for nothing)."""
         if file not in self._ast_cache:
             try:
                 self._ast_cache[file] = defined_names(read_handler(self.loaded.root, file), file)
             except FileNotFoundError:
                 self._ast_cache[file] = None
             except SyntaxError as exc:
-                self.error(f"handler file '{file}' has a syntax error at line {exc.lineno}: {exc.msg}", position,
-                           code="handler")
+                self.error(f"handler file '{file}' has a syntax error at line {exc.lineno}: {exc.msg}",
+                           self.pos(*where), code="handler")
                 self._ast_cache[file] = set()
                 return
         names = self._ast_cache[file]
         if names is None:
-            self.error(f"handler file '{file}' not found", position,
+            self.error(f"handler file '{file}' not found", self.pos(*where),
                        "handler paths are relative to the service folder (the manifest's folder)",
                        code="missing-file")
         elif names and function not in names:
-            self.error(f"'{file}' does not define '{function}'", position, did_you_mean(function, names),
+            self.error(f"'{file}' does not define '{function}'", self.pos(*where), did_you_mean(function, names),
                        code="handler")
 
     def trigger(self, entry: Any, path: tuple, resources: dict[str, dict]) -> ir.Trigger:
         kind = rules.trigger_tag(entry)
         t = getattr(entry, kind)
-        where = self.pos(*path, kind, "name")
         if kind == "http":
             return ir.HttpTrigger(method=t.method, path=t.path, cors=t.cors)
         if kind == "queue":
             if t.name not in resources["queue"]:
-                self.undeclared("queue", t.name, resources["queue"], where)
+                self.undeclared("queue", t.name, resources["queue"], self.pos(*path, kind, "name"))
             return ir.QueueTrigger(queue=t.name, batch_size=t.batch_size)
         if kind == "topic":
             if t.name not in resources["topic"]:
-                self.undeclared("topic", t.name, resources["topic"], where)
+                self.undeclared("topic", t.name, resources["topic"], self.pos(*path, kind, "name"))
             return ir.TopicTrigger(topic=t.name)
         if kind == "schedule":
             return ir.ScheduleTrigger(cron=t.cron, rate=t.rate, timezone=t.timezone, data=t.data)
         if t.name not in resources["bucket"]:
-            self.undeclared("bucket", t.name, resources["bucket"], where)
+            self.undeclared("bucket", t.name, resources["bucket"], self.pos(*path, kind, "name"))
         return ir.BucketTrigger(bucket=t.name, events=tuple(sorted(set(t.events))), prefix=t.prefix, suffix=t.suffix)
 
     def grants(self, scopes: list[str], base: tuple, resources: dict[str, dict]) -> tuple[ir.Grant, ...]:

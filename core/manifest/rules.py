@@ -52,6 +52,11 @@ def trigger_tag(value: Any) -> str | None:
             key = next(iter(value))
             return key if key in TRIGGER_KINDS else None
         return None
+    given = getattr(value, "model_fields_set", ())  # one set field: the common case, without probing the
+    if len(given) == 1:                              # absent kinds (each a caught AttributeError on a Block)
+        (key,) = given
+        if key in TRIGGER_KINDS and getattr(value, key, None) is not None:
+            return key
     return next((k for k in TRIGGER_KINDS if getattr(value, k, None) is not None), None)
 
 
