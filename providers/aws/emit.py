@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from sls_neutral.core import ir
-from sls_neutral.core.artifacts import ArtifactSet, deterministic_zip
+from sls_neutral.core.artifacts import ArtifactSet, canonical_json, deterministic_zip
 from sls_neutral.providers.aws import bundle, stacks
 from sls_neutral.providers.aws.names import Names
 from sls_neutral.providers.aws.sam import STARTER_CODE, build_sam_template, function_code_path
@@ -60,8 +60,8 @@ def _emit_stack(app: ir.App, settings: dict[str, Any], artifacts: ArtifactSet) -
         artifact = artifacts.add_zip(STARTER_CODE, bundle.starter_files())
         keys[STARTER_CODE] = code_key(app.service, app.stage, artifact.sha256)
     layout = stacks.layout(app, sam, keys, settings["region"])
-    for path, data in layout.sam_files.items():
-        artifacts.add(path, dump(data))
+    for path, data in layout.sam_files.items():  # template.yaml; nested children as JSON (stacks.py)
+        artifacts.add(path, canonical_json(data) if path.endswith(".json") else dump(data))
     for path in layout.cfn_files:
         artifacts.add(path, layout.cfn_json(path))
     artifacts.add_json(DEPLOY_INDEX, {

@@ -3,10 +3,14 @@
 Limits are checked on the translated template, before anything is written:
 500 resources, 200 outputs, 60 parameters, 1 MB body (templates are always
 deployed from S3). Above them, functions move into child stacks in groups:
-each child is a SAM template (``stacks/<group>.yaml``, an
+each child is a SAM template (``stacks/<group>.sam.json``, an
 ``AWS::Serverless::Application`` of the parent for ``sam deploy``) and its
 translation (``stacks/<group>.cfn.json``, an ``AWS::CloudFormation::Stack`` of
-the parent's CloudFormation template). Parent resources a child refers to
+the parent's CloudFormation template). Children are written as canonical JSON,
+which SAM CLI, cfn-lint and CloudFormation read as they read YAML: they are
+machine-made halves of the service (~230 KB each at 84 functions), and writing
+them as YAML took ~40 ms of a 1,000-function build, JSON ~4 ms. The parent,
+the template people read, stays YAML. Parent resources a child refers to
 (queue URLs/ARNs, topic ARNs, the HTTP API id) become child parameters. Child
 HTTP routes are plain ApiGatewayV2 routes on the parent's API, because SAM's
 HttpApi events only reach an API in the same template. Functions with bucket
@@ -196,7 +200,7 @@ def _split(app: ir.App, sam: dict[str, Any], keys: dict[str, str], region: str) 
                 if rid in parent["Resources"]:
                     child_resources[rid] = parent["Resources"].pop(rid)
         child, param_values = _child_template(app, name, child_resources, sam["Resources"], refs_of)
-        out.sam_files[f"stacks/{name}.yaml"] = child
+        out.sam_files[f"stacks/{name}.sam.json"] = child
         child_cfn = _translate(child, keys, region)
         body = canonical_json(child_cfn)  # written as is, and its hash names the child's S3 key
         problems = violations(child_cfn, body)
@@ -208,7 +212,7 @@ def _split(app: ir.App, sam: dict[str, Any], keys: dict[str, str], region: str) 
         out.rendered[path] = body
         children_cfn[stack_id] = (path, child_cfn, param_values)
         parent["Resources"][stack_id] = {"Type": "AWS::Serverless::Application", "Properties": {
-            "Location": f"stacks/{name}.yaml",
+            "Location": f"stacks/{name}.sam.json",
             "Parameters": {k: v for k, v in param_values.items() if k != DEPLOYMENT_BUCKET_PARAM}}}
     parent["Resources"] = dict(sorted(parent["Resources"].items()))
     apps = {k: parent["Resources"].pop(k) for k in children_cfn}

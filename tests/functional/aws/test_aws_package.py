@@ -86,7 +86,7 @@ def test_two_hundred_functions_split_into_lint_clean_nested_stacks(cli, tmp_path
         assert len(json.loads(child)["Resources"]) <= 500
         assert cfn_lint_errors(child) == [], path.name
     # (test_bench_generated_two_hundred_function_service_lints_clean lints every SAM child of its service)
-    assert cfn_lint_errors(children[0].with_name(children[0].name.replace(".cfn.json", ".yaml")).read_text()) == []
+    assert cfn_lint_errors(children[0].with_name(children[0].name.replace(".cfn.json", ".sam.json")).read_text()) == []
     # every function sits in exactly one template
     functions = [k for t in [parent, *(json.loads(c.read_text()) for c in children)]
                  for k, v in t["Resources"].items() if v["Type"] == "AWS::Lambda::Function"]

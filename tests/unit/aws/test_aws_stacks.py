@@ -60,7 +60,7 @@ def test_six_hundred_functions_split_within_limits():
     child = next(iter(children.values()))
     routes = [r for r in child["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Route"]
     assert routes and all(r["Properties"]["ApiId"] == {"Ref": "PHttpApi"} for r in routes)
-    assert set(layout.sam_files) == {stacks.SAM_TEMPLATE} | {p.replace(".cfn.json", ".yaml") for p in children}
+    assert set(layout.sam_files) == {stacks.SAM_TEMPLATE} | {p.replace(".cfn.json", ".sam.json") for p in children}
 
 
 def test_small_service_stays_one_stack():
