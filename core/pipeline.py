@@ -44,17 +44,15 @@ class Project:
     def loaded(self):
         from sls_neutral.core.manifest import load_manifest
 
-        with _no_gc():
-            return load_manifest(self.config, stage=self.stage, options=self.options, env=self.env,
-                                 extension_models=self.plugins.manifest_extensions)
+        return load_manifest(self.config, stage=self.stage, options=self.options, env=self.env,
+                             extension_models=self.plugins.manifest_extensions)
 
     @cached_property
     def app(self) -> ir.App:
         """The compiled IR, validated by the core and by every plugin (no provider chosen)."""
         from sls_neutral.core.compiler import compile_app
 
-        with _no_gc():
-            app = compile_app(self.loaded)
+        app = compile_app(self.loaded)
         self._check_plugins_enabled(app)
         self._raise_errors(self.plugins.validate_ir(app, None))
         return app
@@ -335,10 +333,8 @@ def _attach_record(result: dict[str, Any], artifacts: ArtifactSet, app: ir.App, 
 
 @contextmanager
 def _no_gc():
-    """Loading, compiling and building make hundreds of thousands of small, acyclic dicts, lists and IR
-    values: the cyclic collector's repeated passes over them cost ~20 % of a 1,000-function build (~15 ms
-    of its manifest load and compile alone) and free nothing. Collection resumes afterwards, so a cycle
-    made meanwhile is still freed."""
+    """Building makes hundreds of thousands of small, acyclic dicts and lists: the cyclic collector's
+    repeated full passes over them cost ~20 % of a 1,000-function build and free nothing."""
     import gc
 
     was = gc.isenabled()
