@@ -73,7 +73,9 @@ def load_document(doc: SourceDoc, *, root: Path, path: Path, stage: str | None =
     if not isinstance(data, dict):
         raise ManifestError([Diagnostic("the manifest must be a mapping of keys (service:, functions:, ...)",
                                         doc.position(()), code="type")])
-    data = _plain_copy(data)
+    # Below, top-level keys are set and popped, and resolve_tree copies the rest. Only merging a stage
+    # block edits nested mappings in place: then everything is copied first (doc.data keeps the file's data).
+    data = dict(data)
 
     stage_name = stage or data.get("stage") or "dev"
     if not isinstance(stage_name, str) or not _re_full(rules.STAGE_RE, stage_name):
@@ -81,7 +83,9 @@ def load_document(doc: SourceDoc, *, root: Path, path: Path, stage: str | None =
                                         "stages are lowercase letters, digits and '-', starting with a letter",
                                         code="stage")])
     data["stage"] = stage_name
-    _apply_stage(data, stage_name, doc, diagnostics)
+    if _stage_block(data, stage_name) is not None:
+        data = _plain_copy(data)
+        _apply_stage(data, stage_name, doc, diagnostics)
 
     # Plugin blocks: validated by the plugin's own model, kept out of the core schema.
     extension_models = _extension_models(extension_models, data)
@@ -120,7 +124,7 @@ def load_document(doc: SourceDoc, *, root: Path, path: Path, stage: str | None =
             provider_diagnostics[str(pname)] = problems
         resolved["providers"] = resolved_providers
     elif providers_raw is not None:
-        resolved["providers"] = providers_raw
+        resolved["providers"] = _plain_copy(providers_raw)
     resolved_ext = {k: resolve_tree(v, ctx, lambda p, k=k: doc.position((k,) + tuple(p)), diagnostics)
                     for k, v in extensions.items()}
 
@@ -178,12 +182,19 @@ def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 
 # ---------------------------------------------------------------- stages
-def _apply_stage(data: dict, stage: str, doc: SourceDoc, diagnostics: list[Diagnostic]) -> None:
-    """Merge ``stages.<stage>`` into the tree; merged values keep the stage block's positions."""
+def _stage_block(data: dict, stage: str) -> dict | None:
+    """``stages.<stage>`` when the manifest has one (a mapping)."""
     stages = data.get("stages")
-    if not isinstance(stages, dict) or stage not in stages or not isinstance(stages[stage], dict):
+    if not isinstance(stages, dict) or not isinstance(stages.get(stage), dict):
+        return None
+    return stages[stage]
+
+
+def _apply_stage(data: dict, stage: str, doc: SourceDoc, diagnostics: list[Diagnostic]) -> None:
+    """Merge ``stages.<stage>`` into the tree (in place); merged values keep the stage block's positions."""
+    block = _stage_block(data, stage)
+    if block is None:
         return
-    block = stages[stage]
     base_path = ("stages", stage)
     for section in ("params", "providers", "defaults"):
         override = block.get(section)

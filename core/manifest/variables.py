@@ -52,7 +52,12 @@ def resolve_tree(data: Any, ctx: VariableContext, position_of: Callable[[tuple],
         return [resolve_tree(v, ctx, position_of, diagnostics, path + (i,)) for i, v in enumerate(data)]
     if isinstance(data, str) and "${" in data:
         try:
-            return resolve_string(data, ctx)
+            value = resolve_string(data, ctx)
+            if isinstance(value, (dict, list)):  # a whole mapping or list from ${self:...} or ${param:...}:
+                import copy                       # a copy, so the tree shares nothing with the file's data
+
+                value = copy.deepcopy(value)
+            return value
         except VariableError as exc:
             diagnostics.append(Diagnostic(exc.message, position_of(path), exc.hint, code="variable"))
             return data
