@@ -200,8 +200,13 @@ class Project:
             return [self.package(name, out_dirs.get(name), check=check) for name in names]
         order = sorted(names, key=lambda n: (n not in WRITE_HEAVY_FIRST, names.index(n)))
         from sls_neutral.core import forkpool
+        from sls_neutral.core.sources import collect_sources
 
         self.app  # noqa: B018 - loaded and compiled once, before forking
+        # The service's files are read once, before any provider is written: a provider writing its folder
+        # in place (``-o deploy`` inside the service) removes its index first, and for that moment the
+        # folder does not look like an output set, so a build reading the sources then packaged its files.
+        collect_sources(self.root)
         with _no_gc():
             if parallel and forkpool.available():
                 done = forkpool.run(order, lambda queue, gate: self._package_queue(queue, out_dirs, gate),

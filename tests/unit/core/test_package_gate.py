@@ -96,3 +96,19 @@ def test_every_write_happens_once_all_passed():
     assert FakeArtifacts.written == ["gcp", "azure", "local"]
     assert [kw["provider"] for kw in after] == ["gcp", "azure", "local"]
     assert done["local"]["output"] == str(Path("out") / "local")
+
+
+def test_the_sources_are_read_before_any_provider_is_built_or_written(monkeypatch):
+    """A provider rewriting ``-o deploy`` inside the service removes its index for a moment; a build reading
+    the service's files then took that folder for sources. package_many reads them first, once."""
+    from sls_neutral.core import forkpool, sources
+
+    events = []
+    project, _ = _project()
+    project.__dict__["app"] = object()  # compiled already
+    monkeypatch.setattr(sources, "collect_sources", lambda root: events.append(("sources", root)))
+    monkeypatch.setattr(forkpool, "available", lambda: False)
+    real_build = project.build
+    project.build = lambda name: events.append(("build", name)) or real_build(name)
+    project.package_many(["gcp", "local"], parallel=True)
+    assert events[0] == ("sources", project.root) and [e[0] for e in events[1:]] == ["build", "build"]
