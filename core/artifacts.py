@@ -482,6 +482,8 @@ class ArtifactSet:
                 needed.add(parent)
                 parent = parent.rpartition("/")[0]
         stray_folders = sorted(folders - needed, key=lambda d: -d.count("/"))
+        if not (changed or gone or stray_folders) and _read_or_none(out_dir / INDEX) == rendered[INDEX]:
+            return  # the folder already holds this set: rewriting its index would only hide it for a moment
         journal = _Journal(out_dir)
         try:
             journal.save(INDEX)
@@ -522,6 +524,13 @@ class ArtifactSet:
             elif actual[path].read_bytes() != expected[path]:
                 changes.append(("changed", path))
         return changes
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _previous_index(out_dir: Path) -> dict[str, str]:

@@ -90,3 +90,24 @@ def test_a_tampered_previous_file_is_not_reused(tmp_path):
     make_set("v1").write(out)
     # hard links share content, so a tampered source would propagate: the write must verify, not trust
     assert (out / "dir0" / "file0.txt").read_text() == "v1 0\n"
+
+
+def test_rewriting_the_same_set_touches_nothing(tmp_path, monkeypatch):
+    """Not even the index: replacing it hid the folder's claim to be an output set for a moment, long enough
+    for a build running beside (``package -p all -o deploy`` inside the service) to package it as sources."""
+    import sls_neutral.core.artifacts as artifacts
+
+    out = tmp_path / "out"
+    make_set("v1").write(out)
+    index = out / "artifacts.json"
+    before = index.stat()
+    monkeypatch.setattr(artifacts.os, "unlink", lambda *a, **k: pytest.fail("nothing should be removed"))
+    make_set("v1").write(out)
+    after = index.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    monkeypatch.undo()
+    edited = make_set("v1")
+    edited.add("dir0/file3.txt", "edited\n")
+    edited.write(out)  # a change still rewrites the index
+    assert index.stat().st_ino != before.st_ino and "edited" not in index.read_text()
+    assert edited.index()["files"]["dir0/file3.txt"]["sha256"] in index.read_text()
