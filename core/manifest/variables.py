@@ -53,8 +53,10 @@ def resolve_tree(data: Any, ctx: VariableContext, position_of: Callable[[tuple],
     if isinstance(data, str) and "${" in data:
         try:
             value = resolve_string(data, ctx)
-            if isinstance(value, (dict, list)):  # a whole mapping or list from ${self:...} or ${param:...}:
-                import copy                       # a copy, so the tree shares nothing with the file's data
+            if isinstance(value, (dict, list)):
+                # a whole mapping or list named by ${self:...} or ${param:...}: copied, so that the tree
+                # shares nothing with the file's data (load_document copies the rest only here)
+                import copy
 
                 value = copy.deepcopy(value)
             return value

@@ -8,7 +8,7 @@ each child is a SAM template (``stacks/<group>.sam.json``, an
 translation (``stacks/<group>.cfn.json``, an ``AWS::CloudFormation::Stack`` of
 the parent's CloudFormation template). Children are written as canonical JSON,
 which SAM CLI, cfn-lint and CloudFormation read as they read YAML: they are
-machine-made halves of the service (~230 KB each at 84 functions), and writing
+machine-made slices of the service (~320 KB each at 84 functions), and writing
 them as YAML took ~40 ms of a 1,000-function build, JSON ~4 ms. The parent,
 the template people read, stays YAML. Parent resources a child refers to
 (queue URLs/ARNs, topic ARNs, the HTTP API id) become child parameters. Child
