@@ -293,6 +293,10 @@ def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resou
                         return {"Ref": param_for(arg, None)}
                 elif key == "Fn::GetAtt":
                     if arg[0] not in resources:
+                        if not isinstance(arg[1], str):  # the parameter would need a name from a value
+                            raise SlsnError(f"nested stack '{name}': Fn::GetAtt of parent resource '{arg[0]}' "
+                                            "with a computed attribute name cannot be passed to a child stack",
+                                            hint="name the attribute literally in the template")
                         return {"Ref": param_for(arg[0], arg[1])}
                 elif key == "Fn::Sub" and isinstance(arg, str):
                     text = _SUB_NAME.sub(sub_name, arg)

@@ -143,3 +143,11 @@ def test_violations_measure_the_compact_body_even_when_given_the_indented_one():
     assert stacks.violations(template, indented) == []
     template["Resources"]["R"]["Properties"]["Body"] += "x" * 200
     assert "bytes of template body" in " ".join(stacks.violations(template, canonical_json(template)))
+
+
+def test_a_computed_attribute_of_a_parent_resource_is_refused_not_turned_into_a_broken_parameter():
+    resources = {"AFunction": {"Type": "AWS::Serverless::Function", "Properties": {
+        "FunctionName": "a", "Environment": {"Variables": {"G": {"Fn::GetAtt": ["Queue", {"Ref": "Attr"}]}}}}}}
+    all_resources = {**resources, "Queue": {}, "Attr": {}}
+    with pytest.raises(stacks.SlsnError, match="computed attribute name"):
+        stacks._child_template(big_app(1), "functions-01", resources, all_resources, {"AFunction": {"Queue"}})
