@@ -28,7 +28,7 @@ from sls_neutral.core import ir
 from sls_neutral.core.artifacts import canonical_json, sha256
 from sls_neutral.core.errors import SlsnError
 from sls_neutral.providers.aws.names import function_arn_sub, logical_id
-from sls_neutral.providers.aws.sam import ALARM_KINDS
+from sls_neutral.providers.aws.sam import ALARM_KINDS, HTTP_API
 from sls_neutral.providers.aws.translate import DEPLOYMENT_BUCKET_PARAM, code_key, translate, with_s3_code
 
 MAX_RESOURCES = 500
@@ -283,6 +283,16 @@ def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resou
             return "${" + param_for(rid, None) + "}"
         return match.group(0)
 
+    api: list[str] = []
+
+    def api_name() -> str:
+        """What the child's routes call the HTTP API: the parameter passing the parent's, made on first use
+        (the rewrite below would have made the same of ``Ref: HttpApi`` and ``${HttpApi}``)."""
+        if not api:
+            outside = HTTP_API in all_resources and HTTP_API not in resources
+            api.append(param_for(HTTP_API, None) if outside else HTTP_API)
+        return api[0]
+
     def rewrite(value: Any) -> Any:
         """``value`` with references to parent resources naming parameters: ``value`` itself when none does."""
         if isinstance(value, dict):
@@ -316,13 +326,12 @@ def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resou
             if event["Type"] != "HttpApi":
                 continue
             del events[ename]
-            extra.update(_http_route(rid, ename, event["Properties"], props["FunctionName"]))
+            extra.update(_http_route(rid, ename, event["Properties"], props["FunctionName"], api_name()))
         if not events:
             props.pop("Events", None)
     body = {rid: resource if rid in refs_of and refs_of[rid] <= resources.keys() else rewrite(resource)
             for rid, resource in body.items()}
-    extra = rewrite(extra)
-    body.update(extra)
+    body.update(extra)  # built naming the API's parameter: nothing in it to rewrite
     child = {"AWSTemplateFormatVersion": "2010-09-09", "Transform": "AWS::Serverless-2016-10-31",
              "Description": f"sls-neutral service {app.service} (stage {app.stage}): {name}",
              "Parameters": dict(sorted(params.items())), "Resources": dict(sorted(body.items()))}
@@ -331,23 +340,23 @@ def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resou
     return child, dict(sorted(values.items()))
 
 
-def _http_route(fid: str, ename: str, props: dict[str, Any], physical: str) -> dict[str, Any]:
-    """Integration + route + invoke permission on the parent's HTTP API."""
+def _http_route(fid: str, ename: str, props: dict[str, Any], physical: str, api: str = HTTP_API) -> dict[str, Any]:
+    """Integration + route + invoke permission on the parent's HTTP API, which the child knows as ``api``."""
     base = f"{fid}{ename}"
     route_key = f"{props['Method'] if props['Method'] != 'ANY' else 'ANY'} {props['Path']}"
     return {
         f"{base}Integration": {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {
-            "ApiId": {"Ref": "HttpApi"}, "IntegrationType": "AWS_PROXY",
+            "ApiId": {"Ref": api}, "IntegrationType": "AWS_PROXY",
             "IntegrationUri": {"Fn::Sub": function_arn_sub(physical)},
             "PayloadFormatVersion": "2.0", "TimeoutInMillis": props["TimeoutInMillis"]}},
         f"{base}Route": {"Type": "AWS::ApiGatewayV2::Route", "Properties": {
-            "ApiId": {"Ref": "HttpApi"}, "RouteKey": route_key,
+            "ApiId": {"Ref": api}, "RouteKey": route_key,
             "Target": {"Fn::Sub": "integrations/${" + base + "Integration}"}}},
         f"{base}Permission": {"Type": "AWS::Lambda::Permission", "Properties": {
             "Action": "lambda:InvokeFunction", "FunctionName": {"Ref": fid},
             "Principal": "apigateway.amazonaws.com",
             "SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-                                     "${HttpApi}/*"}}},
+                                     "${" + api + "}/*"}}},
     }
 
 
