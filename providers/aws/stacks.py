@@ -283,15 +283,16 @@ def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resou
             return "${" + param_for(rid, None) + "}"
         return match.group(0)
 
-    api: list[str] = []
+    api: str | None = None
 
     def api_name() -> str:
         """What the child's routes call the HTTP API: the parameter passing the parent's, made on first use
         (the rewrite below would have made the same of ``Ref: HttpApi`` and ``${HttpApi}``)."""
-        if not api:
+        nonlocal api
+        if api is None:
             outside = HTTP_API in all_resources and HTTP_API not in resources
-            api.append(param_for(HTTP_API, None) if outside else HTTP_API)
-        return api[0]
+            api = param_for(HTTP_API, None) if outside else HTTP_API
+        return api
 
     def rewrite(value: Any) -> Any:
         """``value`` with references to parent resources naming parameters: ``value`` itself when none does."""
@@ -340,7 +341,7 @@ def _child_template(app: ir.App, name: str, resources: dict[str, Any], all_resou
     return child, dict(sorted(values.items()))
 
 
-def _http_route(fid: str, ename: str, props: dict[str, Any], physical: str, api: str = HTTP_API) -> dict[str, Any]:
+def _http_route(fid: str, ename: str, props: dict[str, Any], physical: str, api: str) -> dict[str, Any]:
     """Integration + route + invoke permission on the parent's HTTP API, which the child knows as ``api``."""
     base = f"{fid}{ename}"
     route_key = f"{props['Method'] if props['Method'] != 'ANY' else 'ANY'} {props['Path']}"
