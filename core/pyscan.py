@@ -35,16 +35,48 @@ def _memo(maxsize: int):
             cache[args] = value
             return value
 
-        cached.cache_clear = cache.clear
+        def put(args, value):
+            """Remember ``value`` for ``args`` as if computed here (:func:`prime`)."""
+            if len(cache) >= maxsize:
+                del cache[next(iter(cache))]
+            cache[args] = value
+
+        cached.cache_clear, cached.cache_put, cached.cache_items = cache.clear, put, cache.items
         cached.__name__, cached.__doc__, cached.__wrapped__ = function.__name__, function.__doc__, function
         return cached
 
     return wrap
 
 
+#: set by :mod:`sls_neutral.core.headstart` while a helper process is scanning modules: called (once) by
+#: the first question asked here, to take in what the helper found
+pending = None
+_PRIMED_NAMES: dict[bytes, frozenset[str]] = {}
+
+
+def prime(imports_of, names_of) -> None:
+    """Results another process computed with this module, for these exact bytes: ``imports_of``, (path,
+    source, :func:`imports` of them); ``names_of``, (source, :func:`defined_names` of it). Being keyed by the
+    content, a result is only ever used for the very bytes it was computed from."""
+    for path, source, found in imports_of:
+        imports.cache_put((path, source), found)
+    for source, names in names_of:
+        _PRIMED_NAMES[source] = frozenset(names)
+
+
+def _take_pending() -> None:
+    global pending
+    call, pending = pending, None
+    if call is not None:
+        call()
+
+
 @_memo(maxsize=4096)
 def imports(path: str, source: bytes) -> tuple[tuple[str, ...], ...]:
     """Dotted names one module imports (as tuples), relative imports anchored at its package; parsed once."""
+    if pending is not None:
+        _take_pending()
+        return imports(path, source)
     try:
         tree = _syntax_tree(source)
     except (SyntaxError, ValueError):
@@ -93,6 +125,11 @@ def _syntax_tree(source: bytes) -> ast.Module:
 def defined_names(source: bytes, filename: str) -> set[str]:
     """The names a module defines at its top level (functions, classes, assignments, imports): what a
     handler reference may name. Raises SyntaxError."""
+    if pending is not None:
+        _take_pending()
+    primed = _PRIMED_NAMES.get(source)
+    if primed is not None:
+        return set(primed)
     try:
         tree = _syntax_tree(source)
     except (SyntaxError, ValueError):

@@ -52,8 +52,13 @@ class Fallback(Exception):
 # ------------------------------------------------------------ where and when a record applies
 def service_root(args: list[str]) -> str:
     """The service folder of a ``package`` command line, as :class:`~sls_neutral.core.pipeline.Project`
-    finds it: the folder of ``-c/--config`` (a folder means its sls-neutral.yaml), default the manifest in
-    the working directory."""
+    finds it: the folder of its manifest (:func:`manifest_path`)."""
+    return os.path.dirname(os.path.realpath(manifest_path(args)))
+
+
+def manifest_path(args: list[str]) -> str:
+    """The manifest of a ``package`` command line: ``-c/--config`` (a folder means its sls-neutral.yaml),
+    default the one in the working directory."""
     config = DEFAULT_CONFIG
     for i, arg in enumerate(args):
         if arg in ("-c", "--config") and i + 1 < len(args):
@@ -64,7 +69,7 @@ def service_root(args: list[str]) -> str:
             config = arg[2:]
     if os.path.isdir(config):
         config = os.path.join(config, DEFAULT_CONFIG)
-    return os.path.dirname(os.path.realpath(config))
+    return config
 
 
 def record_path(root: str, cwd: str, args: list[str]) -> str:

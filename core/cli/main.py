@@ -176,6 +176,10 @@ def run(argv: list[str] | None = None) -> int:
         code = replay.try_replay(args[1:])
         if code is not None:
             return code
+        from sls_neutral.core import headstart
+
+        if not {"-h", "--help"} & set(args):
+            headstart.start(replay.manifest_path(args[1:]))  # parses the manifest while the framework imports
         from sls_neutral.core import buildrecord
         from sls_neutral.core.cli import quick
 
@@ -189,6 +193,7 @@ def run(argv: list[str] | None = None) -> int:
             return _guarded(lambda: package(**plain), click=False)
         finally:
             buildrecord.invocation = None
+            headstart.stop()
     return _run(argv)
 
 

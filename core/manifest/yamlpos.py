@@ -109,7 +109,14 @@ def load_yaml_file(path: Path, display: str | None = None) -> SourceDoc:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ManifestError([Diagnostic(f"not UTF-8 text: {exc}", Position(display), code="encoding")]) from None
-    return load_yaml_text(text.replace("\r\n", "\n"), display)
+    text = text.replace("\r\n", "\n")
+    from sls_neutral.core import headstart
+
+    parsed = headstart.manifest_data(str(path), text)  # parsed by the helper process, for this very text
+    if parsed is not None:
+        data, value_pos, key_pos = parsed
+        return SourceDoc(data=data, file=display, text=text, value_pos=value_pos, key_pos=key_pos)
+    return load_yaml_text(text, display)
 
 
 def _duplicate_key_message(exc: Exception) -> str:
