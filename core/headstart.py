@@ -142,6 +142,9 @@ def stop() -> None:
     global _helper
     if _helper is not None:
         _helper.close(stop=True)
+        from sls_neutral.core import keepalive
+
+        keepalive.keep(_helper)  # what it sent (the manifest's data and positions) lives until the process ends
         _helper = None
         from sls_neutral.core import pyscan
 

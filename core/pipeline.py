@@ -261,6 +261,9 @@ class Project:
             job.result()
             if gate.verdict:
                 self.plugins.hook.slsn_after_package(app=app, provider=provider.name, artifacts=artifacts)
+        from sls_neutral.core import keepalive
+
+        keepalive.keep(pending)  # the artifact sets live until the process ends (in both processes)
         return done
 
     def _gather_warnings(self, names: list[str], done: Mapping[str, dict[str, Any]]) -> None:

@@ -107,7 +107,10 @@ def main(argv: list[str] | None = None) -> None:
         # functions) and free nothing. Long-running commands (dev, deploy, logs --tail) keep it.
         import gc
 
+        from sls_neutral.core import keepalive
+
         gc.disable()
+        keepalive.enabled = True  # freed by the exit below, not object by object on the way to it
     _exit(run(argv))
 
 

@@ -15,10 +15,11 @@ def package(config: Path = DEFAULT_CONFIG, stage: str | None = None, param: list
             provider: str | None = None, out: Path | None = None, check: bool = False,
             output: OutputFormat = OutputFormat.text) -> None:
     """Write the provider's artifacts to a folder, atomically and byte-stable."""
-    from sls_neutral.core import buildrecord
+    from sls_neutral.core import buildrecord, keepalive
     from sls_neutral.core.errors import ArtifactDriftError
 
     proj = project(config, stage, param)
+    keepalive.keep(proj)  # the manifest, the IR and the rest live until the process ends
     recorder = None if check else buildrecord.start(proj)
     try:
         names = providers_for(proj, provider)
@@ -45,6 +46,7 @@ def package(config: Path = DEFAULT_CONFIG, stage: str | None = None, param: list
     emit({"results": results, "check": check, "clean": not drift}, output, "\n".join(lines + drift))
     if recorder is not None:
         buildrecord.finish(recorder, parts)
+    keepalive.keep(recorder, results, parts)  # the records' recipes reference every output's bytes
     if drift:
         raise ArtifactDriftError(f"{len(drift)} artifact(s) differ from the manifest and sources",
                                  hint="run 'sls-neutral package' and commit the result")
