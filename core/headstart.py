@@ -94,7 +94,10 @@ def start(manifest: str) -> None:
     import sls_neutral.core.manifest.yamlblock  # noqa: F401
     import sls_neutral.core.sources  # noqa: F401
 
-    read, write = os.pipe()
+    try:
+        read, write = os.pipe()
+    except OSError:  # out of file descriptors: no head start, the command itself decides
+        return
     try:
         import fcntl
 
@@ -103,7 +106,12 @@ def start(manifest: str) -> None:
         pass
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # out of processes or memory: the work is done here, as without a helper
+        os.close(read)
+        os.close(write)
+        return
     if pid == 0:
         os.close(read)
         _run_helper(write, manifest)  # never returns
@@ -185,8 +193,10 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def _manifest_stage(manifest: str) -> tuple[tuple | None, object]:
     real = os.path.realpath(manifest)
-    with open(real, "rb") as handle:
-        text = handle.read().decode("utf-8").replace("\r\n", "\n")  # as yamlpos.load_yaml_file reads it
+    raw = _read_regular(real)
+    if raw is None:
+        return None, None
+    text = raw.decode("utf-8").replace("\r\n", "\n")  # as yamlpos.load_yaml_file reads it
     from sls_neutral.core.manifest.yamlblock import load_block
 
     doc = load_block(text, manifest)
@@ -203,12 +213,16 @@ def _scan_stage(manifest: str, data: object) -> tuple[tuple | None, None]:
     from pathlib import PurePosixPath
 
     from sls_neutral.core import pyscan, sources
+    from sls_neutral.core.manifest import rules
 
     handlers = set()
     for spec in functions.values():
         handler = spec.get("handler") if isinstance(spec, dict) else None
-        if isinstance(handler, str) and ":" in handler and "${" not in handler:
-            handlers.add(PurePosixPath(handler.rsplit(":", 1)[0]).as_posix())  # as the compiler reads it
+        try:
+            rules.handler(handler)  # FILE.py:FUNCTION inside the service, as the loader requires
+        except (TypeError, ValueError):
+            continue
+        handlers.add(PurePosixPath(handler.rsplit(":", 1)[0]).as_posix())  # as the compiler reads it
     tree = _ServiceFiles(os.path.dirname(os.path.realpath(manifest)))
     names_of = []
     for handler in sorted(handlers):
@@ -224,6 +238,26 @@ def _scan_stage(manifest: str, data: object) -> tuple[tuple | None, None]:
     return (imports_of, names_of), None
 
 
+def _read_regular(path: str) -> bytes | None:
+    """A regular file's bytes; None for anything else (a FIFO or a device would hold the helper, and this
+    process waiting for it) or when it cannot be read."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 class _ServiceFiles:
     """The service's Python files as the import closure asks for them: read on first use. It may hold more
     than the build's sources (it does not apply their exclusions): a module scanned for nothing only
@@ -235,11 +269,7 @@ class _ServiceFiles:
 
     def get(self, path: str) -> bytes | None:
         if path not in self.read:
-            try:
-                with open(os.path.join(self.root, path), "rb") as handle:
-                    self.read[path] = handle.read()
-            except OSError:
-                self.read[path] = None
+            self.read[path] = _read_regular(os.path.join(self.root, path))
         return self.read[path]
 
     def __contains__(self, path: str) -> bool:

@@ -168,3 +168,33 @@ def test_no_helper_is_left_running(tmp_path):
     proc = _run(root, script)
     assert proc.returncode == 0, proc.stderr
     assert _last(proc) == ["0", "1", "0", "None"]  # one helper (-p aws does not fork), reaped
+
+
+def test_the_helper_reads_only_regular_files(tmp_path):
+    """A FIFO (or a device) named like a module would hold the helper, and the command waiting for it."""
+    from sls_neutral.core import headstart
+
+    fifo = tmp_path / "handler.py"
+    os.mkfifo(fifo)
+    plain = tmp_path / "plain.py"
+    plain.write_bytes(b"x = 1\n")
+    assert headstart._read_regular(str(fifo)) is None  # returns at once: opened without blocking
+    assert headstart._read_regular(str(tmp_path / "missing.py")) is None
+    assert headstart._read_regular(str(plain)) == b"x = 1\n"
+
+
+def test_a_failing_fork_means_no_helper_not_a_failed_command(tmp_path):
+    root = _service(tmp_path)
+    script = """
+        import errno, os
+        def no_fork():
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+        os.fork = no_fork  # -p aws forks nothing else: only the head start meets it
+        from sls_neutral.core import headstart
+        from sls_neutral.core.cli.main import run
+        print(run(["package", "-p", "aws", "-o", "out"]), headstart._helper)
+    """
+    proc = _run(root, script)
+    assert proc.returncode == 0, proc.stderr
+    assert _last(proc) == ["0", "None"]
+    assert (root / "out" / "template.yaml").is_file()
