@@ -17,7 +17,8 @@ it, and nothing is written anywhere until every job has passed its check (so a m
 refuses still writes no provider's files, while the checks themselves run on both cores after the fork).
 
 Only on Linux, only with more than one CPU, never with other threads running (a forked child holds
-copies of their locks) and never with ``SLSN_NO_FORK=1``.
+copies of their locks) and never with ``SLSN_NO_FORK=1`` (:func:`sls_neutral.core.forking.allowed`, which
+the head start's helper obeys too).
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ import threading
 from functools import partial
 from typing import Any, Callable, Iterator, Sequence
 
+from sls_neutral.core import forking
+
 MAX_JOBS = 255
 
 
 def available() -> bool:
-    return (sys.platform.startswith("linux") and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
-            and threading.active_count() == 1 and os.environ.get("SLSN_NO_FORK", "") in ("", "0", "false"))
+    return forking.allowed()
 
 
 def run(jobs: Sequence[str], work: Callable[..., dict[str, Any]], *, gated: bool = False) -> dict[str, Any]:

@@ -78,10 +78,9 @@ def _read_exactly(fd: int, size: int) -> bytes:
 
 
 def available() -> bool:
-    return (sys.platform.startswith("linux") and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
-            and os.environ.get("SLSN_NO_HEADSTART", "") in ("", "0", "false")
-            and os.environ.get("SLSN_NO_FORK", "") in ("", "0", "false")
-            and ("threading" not in sys.modules or sys.modules["threading"].active_count() == 1))
+    from sls_neutral.core import forking
+
+    return os.environ.get("SLSN_NO_HEADSTART", "") in ("", "0", "false") and forking.allowed()
 
 
 def start(manifest: str) -> None:

@@ -198,3 +198,23 @@ def test_a_failing_fork_means_no_helper_not_a_failed_command(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert _last(proc) == ["0", "None"]
     assert (root / "out" / "template.yaml").is_file()
+
+
+def test_the_helper_obeys_the_fork_rule_and_its_own_switch(monkeypatch):
+    import threading
+
+    from sls_neutral.core import headstart
+
+    monkeypatch.delenv("SLSN_NO_FORK", raising=False)
+    monkeypatch.delenv("SLSN_NO_HEADSTART", raising=False)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert headstart.available()
+    monkeypatch.setenv("SLSN_NO_HEADSTART", "1")
+    assert not headstart.available()
+    monkeypatch.delenv("SLSN_NO_HEADSTART")
+    monkeypatch.setenv("SLSN_NO_FORK", "1")  # turns off every fork, this one too
+    assert not headstart.available()
+    monkeypatch.delenv("SLSN_NO_FORK")
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # a forked copy would hold their locks
+    assert not headstart.available()
