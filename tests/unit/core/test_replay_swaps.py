@@ -46,6 +46,37 @@ def test_digests_sharing_a_prefix_refuse():
         replay._swap_digests(f"{OLD}".encode(), {OLD: NEW, twin: OTHER})
 
 
+def test_searching_the_hex_runs_finds_what_searching_the_file_finds():
+    """_HexRuns searches only a file's runs of 12+ lowercase hex characters: the same places, mapped back."""
+    import random
+
+    rng = random.Random(11)
+    digests = [digest(str(i)) for i in range(4)]
+    pieces = ["", " ", "/", '"', "-", "fade", "0", "A", "F", "g", "code/", ".zip", "\n", "\u00e9"]
+    for _ in range(400):
+        parts = []
+        for _ in range(rng.randint(0, 12)):
+            roll = rng.random()
+            if roll < 0.4:
+                chosen = rng.choice(digests)
+                parts.append(chosen[:rng.choice([64, 64, 20, 12, 11, 30])])
+            elif roll < 0.5:
+                parts.append("%x" % rng.getrandbits(rng.randint(4, 80)))
+            else:
+                parts.append(rng.choice(pieces))
+        data = "".join(parts).encode()
+        runs = replay._HexRuns(data)
+        for old in digests:
+            assert runs.occurrences(old) == replay._occurrences(data, old), data
+
+
+def test_digests_next_to_other_hex_are_found_inside_the_run():
+    data = f"fade{OLD}0 {OLD[:12]}".encode()
+    runs = replay._HexRuns(data)
+    assert runs.occurrences(OLD) == [(4, 64), (70, 12)] == replay._occurrences(data, OLD)
+    assert replay._HexRuns(b"no hex here: XYZ").text == b""
+
+
 def test_a_member_from_two_origins_keeps_both():
     calls = [[("a.py", 0o644, "d", b"one")], [("a.py", 0o644, "d", b"two")]]
     refs = {id(calls[0][0][3]): ("d", ("/s/a.py",)), id(calls[1][0][3]): ("d", ("/t/a.py",))}
