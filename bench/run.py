@@ -9,7 +9,7 @@ the figures of the other benches when present (runtime import, local HTTP,
 workflow engine). Prints a table of medians and ratios and writes JSON to
 bench/results/.
 
-    flock /tmp/bench.lock python bench/run.py     # full run (~15 min: serverless takes ~100 s at N=1000)
+    flock /tmp/bench.lock python bench/run.py     # full run (~3 min; --peer-individually adds ~3)
     python bench/run.py --sizes 10 200 --runs 5
     python bench/run.py --peer-runs-large 3       # fewer serverless runs at N >= 1000 (said in the output)
 
@@ -127,7 +127,7 @@ def service_folders(n: int, work: Path, tag: str, count: int, *, individually: b
 
     Every command starts in a folder that no command ran in before: nothing is deleted between timed
     runs. Removing the last run's output right before the next (the bench's first method, kept as
-    ``--clean-in-place``) frees ~2,150 files at N=1000, and on ext4 without a journal, this machine's
+    ``--clean-in-place``) frees ~2,150 files (~470 inodes) at N=1000, and on ext4 without a journal, this machine's
     root filesystem, the inode allocator then skips every inode freed in the last minute or more
     (``recently_deleted()`` in fs/ext4/ialloc.c, only when there is no journal): each file the next
     command creates pays a scan of the inodes the cleanup just freed. That slowed ``package -p all`` at
