@@ -386,6 +386,10 @@ def main() -> None:
                         help="run every command of a size in one service folder, removing the last run's output "
                              "before each (the first method; on ext4 without a journal the removal slows the next "
                              "command's file creation: see service_folders)")
+    parser.add_argument("--settle", type=float, default=61.0,
+                        help="seconds between the install's last file deletion (written back) and the first timed "
+                             "build (default 61: ext4 without a journal slows file creation for a minute after "
+                             "deletions, RECENTCY_MIN in fs/ext4/ialloc.c); 0 times at once")
     parser.add_argument("--development-install", action="store_true",
                         help="time the sls-neutral of this interpreter (the editable development install) instead "
                              "of a wheel of the checkout installed into bench/.venv")
@@ -397,19 +401,25 @@ def main() -> None:
     else:
         print("installing this checkout's wheel into bench/.venv ...", flush=True)
         install_ours()
-    # The install removed files (the previous install, the wheel's build copy of the checkout), and so may
-    # have whatever ran before this bench: written back, the inodes they freed stop counting as recently
-    # deleted after a minute, not six (see service_folders), before the large sizes are timed.
+    # The install removed files (the previous install, the wheel's build copy of the checkout, npm's and
+    # pip's temporary folders on a first run), and so may whatever ran before this bench. On ext4 without a
+    # journal the inodes they freed slow every file creation until they are a minute old (six while not
+    # written back; see service_folders): written back now, and the builds are timed once they have aged.
     os.sync()
+    settled = time.monotonic() + args.settle
     # Not /tmp/slsn-bench-*: other benches clean those up by pattern. bench/results/ is gitignored.
     (HERE / "results").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="work-", dir=HERE / "results") as tmp:
         work = Path(tmp)
         result = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "runs": args.runs,
-                  "sls_neutral_install": MODE["install"],
+                  "sls_neutral_install": MODE["install"], "settle_s": args.settle,
                   "service_folders": "one, cleaned before each run" if MODE["in_place"] else "fresh for each run",
-                  "peer_runs_large": args.peer_runs_large or args.runs, "help": bench_help(args.runs),
-                  "package": bench_sizes(args.sizes, args.runs, work, args.peer_runs_large)}
+                  "peer_runs_large": args.peer_runs_large or args.runs, "help": bench_help(args.runs)}
+        wait = settled - time.monotonic()  # --help creates no files: it is timed meanwhile
+        if wait > 0:
+            print(f"waiting {wait:.0f} s for the install's file deletions to age (--settle) ...", flush=True)
+            time.sleep(wait)
+        result["package"] = bench_sizes(args.sizes, args.runs, work, args.peer_runs_large)
         if not args.skip_incremental:
             result["incremental"] = bench_incremental(args.runs, work)
         if args.peer_individually:
